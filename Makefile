@@ -1,0 +1,32 @@
+# The two entry points of README.md. Everything is installed into .venv from
+# pyproject.toml, so a fresh machine needs only Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "autosnap needs Python 3.11, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(STAMP)
+
+run: setup
+	mkdir -p results
+	$(BIN)/autosnap snap sample -n 8 --seed 0 --max-len 10 > results/snaps.txt
+	xargs -d '\n' $(BIN)/autosnap snap check --width 16 --input 48x92 < results/snaps.txt
+	$(BIN)/autosnap snap draw "$$(head -n 1 results/snaps.txt)" -o results/block.png
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,122 @@
+"""The `autosnap` command line: one sub-command per stage, each a thin call into the package.
+
+Exit codes: 0 success, 2 bad input (an invalid SNAP, a missing file, a bad argument).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from autosnap.snap import DEFAULT_MAX_LEN, Snap, SnapError, sample_snaps
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed without a traceback, exit code 2."""
+
+
+def _shape(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HxW such as 48x92, got '{text}'") from None
+    if h < 1 or w < 1:
+        raise argparse.ArgumentTypeError(f"expected positive sizes, got '{text}'")
+    return h, w
+
+
+def cmd_snap_check(args: argparse.Namespace) -> int:
+    """Print canonical string and snap_id per SNAP (and cost with --width/--input)."""
+    status = 0
+    for text in args.snaps:
+        try:
+            snap = Snap.parse(text, args.max_len)
+        except SnapError as e:
+            print(f"error: {e}", file=sys.stderr)
+            status = USAGE_ERROR
+            continue
+        line = f"{snap.snap_id}  {snap.canonical}  {snap.text}"
+        if args.width is not None:
+            from autosnap.net import SnapNet, count_macs, count_params
+
+            net = SnapNet(
+                snap, outputs=args.outputs, width=args.width, stages=args.stages, blocks=args.blocks
+            )
+            h, w = args.input
+            line += f"  params={count_params(net)} macs={count_macs(net, (1, h, w))}"
+        print(line)
+    return status
+
+
+def cmd_snap_sample(args: argparse.Namespace) -> int:
+    """Print N valid SNAPs with pairwise different snap_ids, the same for the same seed."""
+    try:
+        snaps = sample_snaps(args.n, args.seed, max_len=args.max_len, min_len=args.min_len)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    for s in snaps:
+        print(s.text)
+    return 0
+
+
+def cmd_snap_draw(args: argparse.Namespace) -> int:
+    """Draw the block of a SNAP as a graph."""
+    from autosnap.draw import save_block_drawing
+
+    try:
+        snap = Snap.parse(args.snap, args.max_len)
+    except SnapError as e:
+        raise UsageError(str(e)) from e
+    print(save_block_drawing(snap, args.output))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autosnap", description="Neural architecture search with SNAPs."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    snap = sub.add_parser("snap", help="parse, sample and draw SNAPs").add_subparsers(
+        dest="snap_command", required=True
+    )
+    check = snap.add_parser("check", help="canonical string and snap_id of SNAPs")
+    check.add_argument("snaps", nargs="+", metavar="SNAP", help='for example "dup c3 c3 add"')
+    check.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN)
+    check.add_argument("--width", type=int, help="C0: with it, print parameters and MACs")
+    check.add_argument("--input", type=_shape, default=(48, 92), help="HxW (default 48x92)")
+    check.add_argument("--stages", type=int, default=3, help="S (default 3)")
+    check.add_argument("--blocks", type=int, default=1, help="B (default 1)")
+    check.add_argument("--outputs", type=int, default=12, help="head outputs (default 12)")
+    check.set_defaults(func=cmd_snap_check)
+
+    sample = snap.add_parser("sample", help="random valid SNAPs, unique by snap_id")
+    sample.add_argument("-n", type=int, default=10)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN)
+    sample.add_argument("--min-len", type=int, default=1)
+    sample.set_defaults(func=cmd_snap_sample)
+
+    draw = snap.add_parser("draw", help="draw the block of a SNAP as a graph")
+    draw.add_argument("snap", metavar="SNAP")
+    draw.add_argument("-o", "--output", required=True, help="image file (.png, .svg, .pdf)")
+    draw.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN)
+    draw.set_defaults(func=cmd_snap_draw)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return USAGE_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
