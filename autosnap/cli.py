@@ -9,13 +9,15 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from autosnap.snap import DEFAULT_MAX_LEN, Snap, SnapError, sample_snaps
+from autosnap.errors import InputError
+from autosnap.progress import setup_logging
+from autosnap.snap import DEFAULT_MAX_LEN, Snap, sample_snaps
 
 USAGE_ERROR = 2
 
 
-class UsageError(Exception):
-    """Bad input from the user: printed without a traceback, exit code 2."""
+class UsageError(InputError):
+    """A bad command-line argument."""
 
 
 def _shape(text: str) -> tuple[int, int]:
@@ -34,7 +36,7 @@ def cmd_snap_check(args: argparse.Namespace) -> int:
     for text in args.snaps:
         try:
             snap = Snap.parse(text, args.max_len)
-        except SnapError as e:
+        except InputError as e:
             print(f"error: {e}", file=sys.stderr)
             status = USAGE_ERROR
             continue
@@ -66,11 +68,30 @@ def cmd_snap_draw(args: argparse.Namespace) -> int:
     """Draw the block of a SNAP as a graph."""
     from autosnap.draw import save_block_drawing
 
-    try:
-        snap = Snap.parse(args.snap, args.max_len)
-    except SnapError as e:
-        raise UsageError(str(e)) from e
+    snap = Snap.parse(args.snap, args.max_len)
     print(save_block_drawing(snap, args.output))
+    return 0
+
+
+def cmd_data_make(args: argparse.Namespace) -> int:
+    """Render the simulated data set of a config's `data:` section."""
+    from autosnap.config import from_dict, load_yaml
+    from autosnap.data import DataConfig, make_dataset
+
+    section = load_yaml(args.config).get("data") if args.config else None
+    cfg = from_dict(DataConfig, section, f"{args.config or 'defaults'}: data")
+    for name, path in make_dataset(cfg, args.out).items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def cmd_data_import(args: argparse.Namespace) -> int:
+    """Cut patches from real images and a pose table into the same tables."""
+    from autosnap.data_import import import_dataset
+
+    paths = import_dataset(args.images, args.poses, args.out, patch=args.patch, seed=args.seed)
+    for name, path in paths.items():
+        print(f"{name}: {path}")
     return 0
 
 
@@ -105,15 +126,30 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("-o", "--output", required=True, help="image file (.png, .svg, .pdf)")
     draw.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN)
     draw.set_defaults(func=cmd_snap_draw)
+
+    data = sub.add_parser("data", help="make or import the pose-estimation data set")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    make = data_sub.add_parser("make", help="render simulated fluoroscopy patches")
+    make.add_argument("--config", help="YAML config; its data: section (default: defaults)")
+    make.add_argument("--out", default="results/data", help="output folder")
+    make.set_defaults(func=cmd_data_make)
+    imp = data_sub.add_parser("import", help="real images plus a pose table")
+    imp.add_argument("--images", required=True, help="folder of PNG/TIFF/DICOM/.npy images")
+    imp.add_argument("--poses", required=True, help="CSV or Parquet: file,col,row,angle_deg,...")
+    imp.add_argument("--out", default="results/data", help="output folder")
+    imp.add_argument("--patch", type=_shape, default=(48, 92), help="HxW (default 48x92)")
+    imp.add_argument("--seed", type=int, default=0)
+    imp.set_defaults(func=cmd_data_import)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    setup_logging()
     try:
         return func(args)
-    except UsageError as e:
+    except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return USAGE_ERROR
 

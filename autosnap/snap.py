@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from autosnap import grammar
+from autosnap.errors import InputError
 
 #: Longest SNAP accepted unless a config says otherwise.
 DEFAULT_MAX_LEN = 16
@@ -57,7 +58,7 @@ WEIGHTED = tuple(s.name for s in SYMBOLS.values() if s.weighted)
 INPUT = "x"
 
 
-class SnapError(ValueError):
+class SnapError(InputError):
     """An invalid SNAP, naming the 1-based position, the symbol and the reason."""
 
     def __init__(self, text: str, position: int | None, symbol: str | None, reason: str):

@@ -1,0 +1,40 @@
+"""Progress for long work: a rich bar in a terminal, plain log lines in a job log."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger("autosnap")
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """Plain timestamped lines on stderr (what Snakemake and Slurm capture as job logs)."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+    log.setLevel(level)
+
+
+def interactive() -> bool:
+    return sys.stderr.isatty()
+
+
+def track(items: Iterable[T], total: int, description: str, lines: int = 10) -> Iterator[T]:
+    """Iterate with a rich progress bar on a terminal, else about `lines` log lines."""
+    if interactive():
+        from rich.progress import track as rich_track
+
+        yield from rich_track(items, total=total, description=description, transient=True)
+        return
+    every = max(1, total // lines)
+    start = time.perf_counter()
+    for i, item in enumerate(items, start=1):
+        yield item
+        if i % every == 0 or i == total:
+            log.info("%s: %d/%d (%.1f s)", description, i, total, time.perf_counter() - start)

@@ -1,0 +1,62 @@
+"""The Parquet tables that connect the stages (DESIGN.md, "Tables"): columns and safe I/O.
+
+Every write goes to a temporary name in the same folder and is renamed into place, so an
+interrupted stage never leaves a partial file that a later stage would take as complete.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from autosnap.errors import InputError
+
+PROPOSAL_COLUMNS = ["round", "slot", "snap", "snap_id", "origin", "predicted_value"]
+CHILD_COLUMNS = [
+    "round", "slot", "snap", "snap_id", "origin", "status", "value", "landmark_err_mm",
+    "position_err_mm", "angle_err_deg", "params", "macs", "latency_ms", "train_seconds",
+    "epochs", "seed", "device", "error",
+]  # fmt: skip
+DATA_COLUMNS = [
+    "sample", "split", "instrument", "image", "height", "width", "landmarks", "mm_per_px",
+    "x_mm", "y_mm", "z_mm", "angle_deg", "tilt_deg", "est_row", "est_col", "est_angle_deg",
+    "seed",
+]  # fmt: skip
+
+
+class TableError(InputError):
+    """A missing, unreadable or malformed table (names the file and the column)."""
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write `df` as Parquet atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_table(path: str | Path, columns: Iterable[str] = ()) -> pd.DataFrame:
+    """Read a Parquet table and check that it has `columns`."""
+    path = Path(path)
+    if not path.exists():
+        raise TableError(f"{path}: file not found")
+    try:
+        df = pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several types for corrupt files
+        raise TableError(f"{path}: not a readable Parquet table ({e})") from e
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise TableError(f"{path}: missing column(s) {missing}, found {list(df.columns)}")
+    return df
