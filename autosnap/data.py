@@ -19,14 +19,8 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from autosnap.fluoro import (
-    Geometry,
-    GeometryError,
-    Pose,
-    expose,
-    instrument_line_integrals,
-    procedural_anatomy,
-)
+from autosnap.anatomy import ct_anatomy, load_ct, procedural_anatomy
+from autosnap.fluoro import Geometry, GeometryError, Pose, expose, instrument_line_integrals
 from autosnap.instrument import Instrument
 from autosnap.progress import log, track
 from autosnap.tables import DATA_COLUMNS, read_table, write_table
@@ -51,6 +45,8 @@ class DataConfig:
     max_rotation_deg: float = 30.0
     photons: float = 20000.0
     background_bank: int = 32
+    #: "procedural", or the path of a CT volume (NIfTI, Hounsfield units) to project
+    anatomy: str = "procedural"
 
     def __post_init__(self) -> None:
         if len(self.patch) != 2 or min(self.patch) < 8:
@@ -60,6 +56,10 @@ class DataConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.photons <= 0:
             raise ValueError(f"photons must be positive, got {self.photons}")
+        if self.anatomy != "procedural" and not self.anatomy.endswith((".nii", ".nii.gz")):
+            raise ValueError(
+                f"anatomy must be 'procedural' or a .nii/.nii.gz CT file, got '{self.anatomy}'"
+            )
         if not self.instruments:
             raise ValueError("instruments must name at least one instrument")
         g = self.geometry
@@ -158,10 +158,13 @@ class Renderer:
     def create(cls, cfg: DataConfig, seed: np.random.SeedSequence) -> Renderer:
         instruments = {name: Instrument.load(name) for name in cfg.instruments}
         rng = np.random.default_rng(seed)
-        bank = [
-            procedural_anatomy(rng, cfg.geometry)
-            for _ in track(range(cfg.background_bank), cfg.background_bank, "backgrounds")
-        ]
+        if cfg.anatomy == "procedural":
+            make = lambda: procedural_anatomy(rng, cfg.geometry)  # noqa: E731
+        else:
+            volume, spacing = load_ct(cfg.anatomy)
+            make = lambda: ct_anatomy(rng, cfg.geometry, volume, spacing)  # noqa: E731
+        n = cfg.background_bank
+        bank = [make() for _ in track(range(n), n, "backgrounds")]
         return cls(cfg, bank, instruments)
 
     def background(self, rng: np.random.Generator) -> np.ndarray:

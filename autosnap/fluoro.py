@@ -179,42 +179,6 @@ def instrument_line_integrals(
     return out
 
 
-def gaussian_field(rng: np.random.Generator, shape: tuple[int, int], scale_px: float) -> np.ndarray:
-    """Smooth random field with unit standard deviation and correlation length ~scale_px."""
-    noise = rng.standard_normal(shape)
-    fy = np.fft.fftfreq(shape[0])[:, None]
-    fx = np.fft.rfftfreq(shape[1])[None, :]
-    kernel = np.exp(-2 * (np.pi * scale_px) ** 2 * (fx**2 + fy**2))
-    field = np.fft.irfft2(np.fft.rfft2(noise) * kernel, s=shape)
-    return (field - field.mean()) / (field.std() + 1e-12)
-
-
-def procedural_anatomy(
-    rng: np.random.Generator, geometry: Geometry, bones: tuple[int, int] = (1, 3)
-) -> np.ndarray:
-    """Attenuation image (mu * length) of soft tissue and long bones with cortex.
-
-    Soft tissue: ~20 cm of water with smooth thickness variations. Bones: projected
-    hollow cylinders (dense cortex around trabecular bone with texture), so the image
-    has the strong straight edges and ridges that make real X-ray pose estimation hard."""
-    h, w = geometry.height, geometry.width
-    mm = geometry.mm_per_px(0.0)
-    att = 2.0 + 0.25 * gaussian_field(rng, (h, w), 40.0 / mm)
-    rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
-    texture = gaussian_field(rng, (h, w), 0.6 / mm)
-    for _ in range(rng.integers(bones[0], bones[1] + 1)):
-        outer = rng.uniform(6.0, 18.0) / mm
-        inner = outer * rng.uniform(0.55, 0.8)
-        theta = rng.uniform(0, np.pi)
-        c = rng.uniform([0, 0], [w, h])
-        s = np.abs(-(cols - c[0]) * np.sin(theta) + (rows - c[1]) * np.cos(theta))
-        chord_out = 2 * np.sqrt(np.clip(outer**2 - s**2, 0, None)) * mm
-        chord_in = 2 * np.sqrt(np.clip(inner**2 - s**2, 0, None)) * mm
-        mu_cortex, mu_trab = rng.uniform(0.045, 0.07), rng.uniform(0.022, 0.032)
-        att += mu_cortex * (chord_out - chord_in) + mu_trab * chord_in * (1 + 0.25 * texture)
-    return att
-
-
 def expose(rng: np.random.Generator, attenuation: np.ndarray, photons: float) -> np.ndarray:
     """Beer-Lambert and Poisson detector noise: transmitted fraction per pixel (float32)."""
     expected = photons * np.exp(-attenuation)

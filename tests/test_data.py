@@ -219,3 +219,28 @@ def test_import_rejects_pose_outside_the_image_and_writes_nothing(tmp_path):
     pd.DataFrame([{"file": "missing.png", "col": 1, "row": 1}]).to_csv(tmp_path / "q.csv")
     with pytest.raises(Exception, match=r"missing column\(s\) \['angle_deg', 'mm_per_px'\]"):
         import_dataset(tmp_path, tmp_path / "q.csv", tmp_path / "out")
+
+
+def test_ct_volume_projects_to_the_expected_line_integrals(tmp_path):
+    """A NIfTI phantom: a 20 mm sphere of HU 1000 (twice water) in air."""
+    import nibabel
+
+    from autosnap.anatomy import MU_WATER, ct_anatomy, load_ct
+
+    n, voxel = 64, 2.0
+    c = (np.arange(n) + 0.5) * voxel - n * voxel / 2
+    x, y, z = np.meshgrid(c, c, c, indexing="ij")
+    hu = np.where(x**2 + y**2 + z**2 < 20.0**2, 1000.0, -1000.0).astype(np.int16)
+    path = tmp_path / "phantom.nii.gz"
+    nibabel.save(nibabel.Nifti1Image(hu, np.diag([voxel, voxel, voxel, 1.0])), path)
+    volume, spacing = load_ct(path, downsample=1)
+    g = Geometry(detector_pixel_mm=1.0, height=101, width=101)
+    att = ct_anatomy(np.random.default_rng(0), g, volume, spacing, max_shift_mm=0.0)
+    assert att[50, 50] == pytest.approx(2 * MU_WATER * 40.0, rel=0.03)
+    radius_px = 20.0 * 1000 / 700  # magnified radius on a 1 mm detector; +6 px: voxel blur
+    assert att[50, 50 + int(radius_px) + 6] == pytest.approx(0.0, abs=1e-6)
+    cfg = from_dict(DataConfig, {**TINY, "anatomy": str(path)}, "data")
+    images, _, _ = load_split(make_dataset(cfg, tmp_path / "d")["train"])
+    assert images.shape == (12, 1, 24, 46)
+    with pytest.raises(ConfigError, match="anatomy must be 'procedural' or a .nii"):
+        from_dict(DataConfig, {**TINY, "anatomy": "chest.png"}, "data")
