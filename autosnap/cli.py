@@ -95,6 +95,49 @@ def cmd_data_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train children: one SNAP (--snap) or slots of a proposals table in one process."""
+    import pandas as pd
+    import torch
+
+    from autosnap.config import from_dict, load_yaml
+    from autosnap.device import select_device
+    from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS, read_table, write_table
+    from autosnap.train import TrainConfig, load_splits, train_child
+
+    section = load_yaml(args.config).get("train") if args.config else None
+    overrides = {k: v for k, v in (("device", args.device), ("threads", args.threads)) if v}
+    cfg = from_dict(TrainConfig, {**(section or {}), **overrides}, "train")
+    max_len = (load_yaml(args.config).get("search") or {}).get("max_len", DEFAULT_MAX_LEN) \
+        if args.config else DEFAULT_MAX_LEN  # fmt: skip
+    if args.snap:
+        jobs = [({"round": args.round, "slot": args.slot, "origin": "cli"}, args.snap)]
+        outs = [args.out]
+    else:
+        if "{slot}" not in args.out:
+            raise UsageError("with --proposals, --out must contain {slot}")
+        props = read_table(args.proposals, PROPOSAL_COLUMNS).set_index("slot", drop=False)
+        missing = [s for s in args.slots if s not in props.index]
+        if missing:
+            raise UsageError(f"{args.proposals}: no slot(s) {missing}")
+        jobs = [
+            ({"round": int(props.at[s, "round"]), "slot": s, "origin": props.at[s, "origin"]},
+             props.at[s, "snap"])
+            for s in args.slots
+        ]  # fmt: skip
+        outs = [args.out.format(slot=s) for s in args.slots]
+    snaps = [Snap.parse(text, max_len) for _, text in jobs]  # all checked before training
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    device = select_device(cfg.device)
+    train, evaluate_on = load_splits(args.data, device, args.evaluate)
+    for (meta, _), snap, out in zip(jobs, snaps, outs, strict=True):
+        row, _ = train_child(snap, train, evaluate_on, cfg, device, meta, seed=args.seed)
+        write_table(pd.DataFrame([row])[CHILD_COLUMNS], out)
+        print(f"{out}: {row['status']} value={row['value']:.4f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autosnap", description="Neural architecture search with SNAPs."
@@ -140,6 +183,22 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--patch", type=_shape, default=(48, 92), help="HxW (default 48x92)")
     imp.add_argument("--seed", type=int, default=0)
     imp.set_defaults(func=cmd_data_import)
+
+    tr = sub.add_parser("train", help="train and score children (SNAPNet with a SNAP block)")
+    what = tr.add_mutually_exclusive_group(required=True)
+    what.add_argument("--snap", help="one SNAP, for example 'dup c3 c3 add'")
+    what.add_argument("--proposals", help="proposals table; train the rows of --slots")
+    tr.add_argument("--slots", type=int, nargs="+", default=[], help="slots to train")
+    tr.add_argument("--data", default="results/data", help="folder of the data tables")
+    tr.add_argument("--config", help="YAML config; its train: section")
+    tr.add_argument("--out", required=True, help="result table; with --proposals a {slot} path")
+    tr.add_argument("--evaluate", default="val", choices=["val", "test"])
+    tr.add_argument("--seed", type=int, help="training seed (default: train.seed)")
+    tr.add_argument("--device", help="auto, cpu, cuda or cuda:N (default: train.device)")
+    tr.add_argument("--threads", type=int, help="CPU threads (default: train.threads)")
+    tr.add_argument("--round", type=int, default=0, help="round recorded with --snap")
+    tr.add_argument("--slot", type=int, default=0, help="slot recorded with --snap")
+    tr.set_defaults(func=cmd_train)
     return parser
 
 

@@ -23,7 +23,7 @@ from autosnap.anatomy import ct_anatomy, load_ct, procedural_anatomy
 from autosnap.fluoro import Geometry, GeometryError, Pose, expose, instrument_line_integrals
 from autosnap.instrument import Instrument
 from autosnap.progress import log, track
-from autosnap.tables import DATA_COLUMNS, read_table, write_table
+from autosnap.tables import DATA_COLUMNS, TableError, read_table, write_table
 
 SPLITS = ("train", "val", "test")
 
@@ -253,14 +253,14 @@ def load_split(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     mm per pixel (N,) from a data table."""
     df = read_table(path, ["image", "height", "width", "landmarks", "mm_per_px"])
     if df.empty:
-        raise ValueError(f"{path}: the table has no samples")
+        raise TableError(f"{path}: the table has no samples")
     shapes = set(zip(df["height"], df["width"], strict=True))
     if len(shapes) != 1:
-        raise ValueError(f"{path}: patches of several sizes {sorted(shapes)}; expected one")
+        raise TableError(f"{path}: patches of several sizes {sorted(shapes)}; expected one")
     ((h, w),) = shapes
     images = np.stack([np.frombuffer(b, dtype=np.float32) for b in df["image"]])
     if images.shape[1] != h * w:
-        raise ValueError(f"{path}: column 'image' holds {images.shape[1]} values, not {h}x{w}")
+        raise TableError(f"{path}: column 'image' holds {images.shape[1]} values, not {h}x{w}")
     landmarks = np.stack(df["landmarks"].to_numpy()).astype(np.float32).reshape(-1, 6, 2)
     return (
         images.reshape(-1, 1, h, w),
