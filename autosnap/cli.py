@@ -138,6 +138,82 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _section(config: str | None, name: str) -> dict | None:
+    from autosnap.config import load_yaml
+
+    return load_yaml(config).get(name) if config else None
+
+
+def _search_config(args: argparse.Namespace):
+    from autosnap.config import from_dict
+    from autosnap.strategies import SearchConfig
+
+    return from_dict(SearchConfig, _section(args.config, "search"), "search")
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    """Fit the value model on a history table; write the model and a metrics row."""
+    import time
+
+    import pandas as pd
+
+    from autosnap.config import from_dict
+    from autosnap.strategies import evaluated
+    from autosnap.tables import CHILD_COLUMNS, read_table, write_table
+    from autosnap.value_model import ValueModelConfig, fit_with_metrics
+
+    search = _search_config(args)
+    cfg = from_dict(ValueModelConfig, _section(args.config, "value_model"), "value_model")
+    history = read_table(args.history, CHILD_COLUMNS)
+    ok = evaluated(history)
+    if ok.empty:
+        print(f"warning: {args.history}: no successful child; fitting reconstruction only",
+              file=sys.stderr)  # fmt: skip
+    start = time.perf_counter()
+    model, metrics = fit_with_metrics(
+        search.grammar, [s.split() for s in ok["snap"]], ok["value"].tolist(), cfg
+    )
+    model.save(args.out)
+    row = {"round": args.round, **metrics, "fit_seconds": time.perf_counter() - start,
+           "seed": cfg.seed}  # fmt: skip
+    write_table(pd.DataFrame([row]), args.metrics)
+    print(f"{args.out}: tau={metrics['kendall_tau']:.3f} recon={metrics['recon_acc']:.3f}")
+    return 0
+
+
+def cmd_propose(args: argparse.Namespace) -> int:
+    """Propose K new SNAPs for a round with the configured (or given) strategy."""
+    from autosnap.tables import CHILD_COLUMNS, read_table, write_table
+    from autosnap.value_model import ValueModel
+
+    search = _search_config(args)
+    history = read_table(args.history, CHILD_COLUMNS) if args.history else None
+    strategy = args.strategy or search.strategy
+    model = None
+    if strategy == "autosnap" and args.model:
+        model = ValueModel.load(args.model, search.grammar)
+    from autosnap.strategies import propose
+
+    df = propose(history, search, args.round, model, k=args.k, strategy=strategy)
+    write_table(df, args.out)
+    print(f"{args.out}: {len(df)} proposals ({df['origin'].value_counts().to_dict()})")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    """History of rounds 0..r: the previous history plus this round's children."""
+    import pandas as pd
+
+    from autosnap.tables import CHILD_COLUMNS, read_table, write_table
+
+    frames = [read_table(p, CHILD_COLUMNS)[CHILD_COLUMNS] for p in args.tables]
+    df = pd.concat(frames, ignore_index=True).sort_values(["round", "slot"], kind="stable")
+    write_table(df.reset_index(drop=True), args.out)
+    ok = (df["status"] == "ok").sum()
+    print(f"{args.out}: {len(df)} children ({ok} ok), best value {df['value'].max():.4f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autosnap", description="Neural architecture search with SNAPs."
@@ -199,6 +275,29 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--round", type=int, default=0, help="round recorded with --snap")
     tr.add_argument("--slot", type=int, default=0, help="slot recorded with --snap")
     tr.set_defaults(func=cmd_train)
+
+    fit = sub.add_parser("fit", help="fit the auto-encoder value model on a history")
+    fit.add_argument("--history", required=True)
+    fit.add_argument("--config", help="YAML config; its search: and value_model: sections")
+    fit.add_argument("--out", required=True, help="model file (.pt)")
+    fit.add_argument("--metrics", required=True, help="metrics table (.parquet)")
+    fit.add_argument("--round", type=int, default=0)
+    fit.set_defaults(func=cmd_fit)
+
+    prop = sub.add_parser("propose", help="propose K new SNAPs for a round")
+    prop.add_argument("--history", help="history table (none in round 0)")
+    prop.add_argument("--model", help="value model (strategy autosnap)")
+    prop.add_argument("--config", help="YAML config; its search: section")
+    prop.add_argument("--strategy", choices=["autosnap", "random", "evolution"])
+    prop.add_argument("--round", type=int, required=True)
+    prop.add_argument("--k", type=int, help="number of proposals (default: search.children)")
+    prop.add_argument("--out", required=True)
+    prop.set_defaults(func=cmd_propose)
+
+    col = sub.add_parser("collect", help="concatenate child tables into a history")
+    col.add_argument("tables", nargs="+", help="child or history tables")
+    col.add_argument("--out", required=True)
+    col.set_defaults(func=cmd_collect)
     return parser
 
 

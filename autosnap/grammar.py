@@ -144,3 +144,36 @@ def sample_unique(
         seen.add(k)
         out.append(seq)
     return out
+
+
+def is_valid(grammar: TokenGrammar, symbols: Sequence[str]) -> bool:
+    """Whether `symbols` is a complete valid sequence, checked through the mask alone."""
+    if not 1 <= len(symbols) <= grammar.max_len:
+        return False
+    index = {s: i for i, s in enumerate(grammar.symbols)}
+    state = grammar.initial_state()
+    for pos, sym in enumerate(symbols):
+        i = index.get(sym)
+        if i is None or not grammar.allowed(state, grammar.max_len - pos)[i]:
+            return False
+        state = grammar.advance(state, sym)
+    return grammar.can_end(state)
+
+
+def mutate(
+    grammar: TokenGrammar, symbols: Sequence[str], rng: random.Random, tries: int = 100
+) -> list[str] | None:
+    """A valid neighbour: one symbol replaced, inserted or deleted (None if `tries`
+    random edits all give invalid sequences)."""
+    for _ in range(tries):
+        seq = list(symbols)
+        op = rng.choice(("replace", "insert", "delete"))
+        if op == "replace":
+            seq[rng.randrange(len(seq))] = rng.choice(grammar.symbols)
+        elif op == "insert":
+            seq.insert(rng.randrange(len(seq) + 1), rng.choice(grammar.symbols))
+        elif len(seq) > 1:
+            del seq[rng.randrange(len(seq))]
+        if seq != list(symbols) and is_valid(grammar, seq):
+            return seq
+    return None
