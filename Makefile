@@ -10,17 +10,15 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "autosnap needs Python 3.11, found " + sys.version'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@echo 'installed into $(VENV); activate with: source $(VENV)/bin/activate'
 	touch $@
 
 setup: $(STAMP)
 
 run: setup
-	mkdir -p results
-	$(BIN)/autosnap snap sample -n 8 --seed 0 --max-len 10 > results/snaps.txt
-	xargs -d '\n' $(BIN)/autosnap snap check --width 16 --input 48x92 < results/snaps.txt
-	$(BIN)/autosnap snap draw "$$(head -n 1 results/snaps.txt)" -o results/block.png
+	$(BIN)/snakemake --cores all
+	@echo "results: results/final/summary.parquet  report: results/report/index.html"
 
 test: setup
 	$(BIN)/pytest

@@ -73,14 +73,18 @@ def cmd_snap_draw(args: argparse.Namespace) -> int:
     return 0
 
 
+def _section(config: str | None, name: str) -> dict | None:
+    """One section of a YAML config file (None without a file: all defaults)."""
+    from autosnap.config import load_yaml
+
+    return load_yaml(config).get(name) if config else None
+
+
 def cmd_data_make(args: argparse.Namespace) -> int:
     """Render the simulated data set of a config's `data:` section."""
-    from autosnap.config import from_dict, load_yaml
-    from autosnap.data import DataConfig, make_dataset
+    from autosnap import stages
 
-    section = load_yaml(args.config).get("data") if args.config else None
-    cfg = from_dict(DataConfig, section, f"{args.config or 'defaults'}: data")
-    for name, path in make_dataset(cfg, args.out).items():
+    for name, path in stages.prepare_data(_section(args.config, "data"), args.out).items():
         print(f"{name}: {path}")
     return 0
 
@@ -97,120 +101,57 @@ def cmd_data_import(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train children: one SNAP (--snap) or slots of a proposals table in one process."""
-    import pandas as pd
-    import torch
+    from autosnap import stages
 
-    from autosnap.config import from_dict, load_yaml
-    from autosnap.device import select_device
-    from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS, read_table, write_table
-    from autosnap.train import TrainConfig, load_splits, train_child
-
-    section = load_yaml(args.config).get("train") if args.config else None
-    overrides = {k: v for k, v in (("device", args.device), ("threads", args.threads)) if v}
-    cfg = from_dict(TrainConfig, {**(section or {}), **overrides}, "train")
-    max_len = (load_yaml(args.config).get("search") or {}).get("max_len", DEFAULT_MAX_LEN) \
-        if args.config else DEFAULT_MAX_LEN  # fmt: skip
+    train = dict(_section(args.config, "train") or {})
+    train.update({k: v for k, v in (("device", args.device), ("threads", args.threads)) if v})
+    search = _section(args.config, "search")
     if args.snap:
-        jobs = [({"round": args.round, "slot": args.slot, "origin": "cli"}, args.snap)]
+        snap = Snap.parse(args.snap, stages.search_config(search).max_len)
+        meta = {"round": args.round, "slot": args.slot, "origin": "cli"}
+        rows = stages.train_snaps([snap], [meta], [args.out], args.data, train, args.evaluate,
+                                  seed=args.seed)  # fmt: skip
         outs = [args.out]
     else:
         if "{slot}" not in args.out:
             raise UsageError("with --proposals, --out must contain {slot}")
-        props = read_table(args.proposals, PROPOSAL_COLUMNS).set_index("slot", drop=False)
-        missing = [s for s in args.slots if s not in props.index]
-        if missing:
-            raise UsageError(f"{args.proposals}: no slot(s) {missing}")
-        jobs = [
-            ({"round": int(props.at[s, "round"]), "slot": s, "origin": props.at[s, "origin"]},
-             props.at[s, "snap"])
-            for s in args.slots
-        ]  # fmt: skip
         outs = [args.out.format(slot=s) for s in args.slots]
-    snaps = [Snap.parse(text, max_len) for _, text in jobs]  # all checked before training
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
-    device = select_device(cfg.device)
-    train, evaluate_on = load_splits(args.data, device, args.evaluate)
-    for (meta, _), snap, out in zip(jobs, snaps, outs, strict=True):
-        row, _ = train_child(snap, train, evaluate_on, cfg, device, meta, seed=args.seed)
-        write_table(pd.DataFrame([row])[CHILD_COLUMNS], out)
+        rows = stages.train_slots(args.proposals, args.slots, outs, args.data, train, search,
+                                  args.evaluate)  # fmt: skip
+    for out, row in zip(outs, rows, strict=True):
         print(f"{out}: {row['status']} value={row['value']:.4f}")
     return 0
 
 
-def _section(config: str | None, name: str) -> dict | None:
-    from autosnap.config import load_yaml
-
-    return load_yaml(config).get(name) if config else None
-
-
-def _search_config(args: argparse.Namespace):
-    from autosnap.config import from_dict
-    from autosnap.strategies import SearchConfig
-
-    return from_dict(SearchConfig, _section(args.config, "search"), "search")
-
-
 def cmd_fit(args: argparse.Namespace) -> int:
     """Fit the value model on a history table; write the model and a metrics row."""
-    import time
+    from autosnap import stages
 
-    import pandas as pd
-
-    from autosnap.config import from_dict
-    from autosnap.strategies import evaluated
-    from autosnap.tables import CHILD_COLUMNS, read_table, write_table
-    from autosnap.value_model import ValueModelConfig, fit_with_metrics
-
-    search = _search_config(args)
-    cfg = from_dict(ValueModelConfig, _section(args.config, "value_model"), "value_model")
-    history = read_table(args.history, CHILD_COLUMNS)
-    ok = evaluated(history)
-    if ok.empty:
-        print(f"warning: {args.history}: no successful child; fitting reconstruction only",
-              file=sys.stderr)  # fmt: skip
-    start = time.perf_counter()
-    model, metrics = fit_with_metrics(
-        search.grammar, [s.split() for s in ok["snap"]], ok["value"].tolist(), cfg
-    )
-    model.save(args.out)
-    row = {"round": args.round, **metrics, "fit_seconds": time.perf_counter() - start,
-           "seed": cfg.seed}  # fmt: skip
-    write_table(pd.DataFrame([row]), args.metrics)
-    print(f"{args.out}: tau={metrics['kendall_tau']:.3f} recon={metrics['recon_acc']:.3f}")
+    search, vm = _section(args.config, "search"), _section(args.config, "value_model")
+    row = stages.fit(args.history, search, vm, args.out, args.metrics, args.round)
+    print(f"{args.out}: tau={row['kendall_tau']:.3f} recon={row['recon_acc']:.3f}")
     return 0
 
 
 def cmd_propose(args: argparse.Namespace) -> int:
     """Propose K new SNAPs for a round with the configured (or given) strategy."""
-    from autosnap.tables import CHILD_COLUMNS, read_table, write_table
-    from autosnap.value_model import ValueModel
+    from autosnap import stages
 
-    search = _search_config(args)
-    history = read_table(args.history, CHILD_COLUMNS) if args.history else None
-    strategy = args.strategy or search.strategy
-    model = None
-    if strategy == "autosnap" and args.model:
-        model = ValueModel.load(args.model, search.grammar)
-    from autosnap.strategies import propose
-
-    df = propose(history, search, args.round, model, k=args.k, strategy=strategy)
-    write_table(df, args.out)
+    search = dict(_section(args.config, "search") or {})
+    if args.k:
+        search["children"] = args.k
+    df = stages.propose_round(search, args.round, args.out, args.history, args.model,
+                              args.strategy)  # fmt: skip
     print(f"{args.out}: {len(df)} proposals ({df['origin'].value_counts().to_dict()})")
     return 0
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
     """History of rounds 0..r: the previous history plus this round's children."""
-    import pandas as pd
+    from autosnap import stages
 
-    from autosnap.tables import CHILD_COLUMNS, read_table, write_table
-
-    frames = [read_table(p, CHILD_COLUMNS)[CHILD_COLUMNS] for p in args.tables]
-    df = pd.concat(frames, ignore_index=True).sort_values(["round", "slot"], kind="stable")
-    write_table(df.reset_index(drop=True), args.out)
-    ok = (df["status"] == "ok").sum()
-    print(f"{args.out}: {len(df)} children ({ok} ok), best value {df['value'].max():.4f}")
+    df = stages.collect(args.tables, args.out)
+    print(f"{args.out}: {len(df)} children, best value {df['value'].max():.4f}")
     return 0
 
 

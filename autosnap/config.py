@@ -51,6 +51,8 @@ def _check(value: Any, tp: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected a list, got {value!r}")
         (item,) = typing.get_args(tp)[:1]
         return origin(_check(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+    if (tp is dict or origin is dict) and isinstance(value, dict):
+        return dict(value)
     if dataclasses.is_dataclass(tp):
         return from_dict(tp, value, where)
     if tp is float and isinstance(value, int | float) and not isinstance(value, bool):

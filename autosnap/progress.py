@@ -38,3 +38,11 @@ def track(items: Iterable[T], total: int, description: str, lines: int = 10) -> 
         yield item
         if i % every == 0 or i == total:
             log.info("%s: %d/%d (%.1f s)", description, i, total, time.perf_counter() - start)
+
+
+def log_to_file(path: str) -> None:
+    """Send the log to a job's log file too (what a Snakemake rule's `log:` names)."""
+    setup_logging()
+    handler = logging.FileHandler(path, mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)

@@ -120,20 +120,20 @@ def fill_mutations(props: _Proposals, best: list[str], rng: random.Random, tries
 
 
 def propose_random(
-    history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_: int
+    history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_: int, grammar: gr.TokenGrammar
 ) -> _Proposals:
-    props = _Proposals(cfg.grammar, _known(history), k)
+    props = _Proposals(grammar, _known(history), k)
     fill_random(props, cfg, cfg.round_seed(round_))
     return props
 
 
 def propose_evolution(
-    history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_: int
+    history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_: int, grammar: gr.TokenGrammar
 ) -> _Proposals:
     """Aging evolution in batch form: the population is the `population` most recent
     successful children; each proposal mutates the best of a random tournament."""
     rng = random.Random(cfg.round_seed(round_))
-    props = _Proposals(cfg.grammar, _known(history), k)
+    props = _Proposals(grammar, _known(history), k)
     pop = evaluated(history).tail(cfg.population)
     if pop.empty:
         log.warning("evolution: no successful child yet, proposing random SNAPs")
@@ -153,12 +153,13 @@ def propose_autosnap(
     k: int,
     round_: int,
     model: ValueModel | None,
+    grammar: gr.TokenGrammar,
 ) -> _Proposals:
     """Latent ascent from the best SNAPs, then the documented fallback."""
     import torch
 
     rng = random.Random(cfg.round_seed(round_))
-    props = _Proposals(cfg.grammar, _known(history), k)
+    props = _Proposals(grammar, _known(history), k)
     ok = evaluated(history)
     if model is None or model.n_evaluated < 2 or len(ok) < 2:
         log.warning("autosnap: no value model trained on at least 2 children; round-0 logic "
@@ -211,16 +212,19 @@ def propose(
     model: ValueModel | None = None,
     k: int | None = None,
     strategy: str | None = None,
+    grammar: gr.TokenGrammar | None = None,
 ) -> pd.DataFrame:
-    """The proposals table of a round: K rows with new snap_ids, each with its origin."""
+    """The proposals table of a round: K rows with new keys (snap_ids), each with its
+    origin. `grammar` defaults to SNAP; any token grammar works (see benchmarks/)."""
     k = cfg.children if k is None else k
     strategy = strategy or cfg.strategy
+    grammar = grammar or cfg.grammar
     if strategy == "random":
-        props = propose_random(history, cfg, k, round_)
+        props = propose_random(history, cfg, k, round_, grammar)
     elif strategy == "evolution":
-        props = propose_evolution(history, cfg, k, round_)
+        props = propose_evolution(history, cfg, k, round_, grammar)
     elif strategy == "autosnap":
-        props = propose_autosnap(history, cfg, k, round_, model)
+        props = propose_autosnap(history, cfg, k, round_, model, grammar)
     else:
         raise ValueError(f"unknown strategy '{strategy}', expected one of {STRATEGIES}")
     df = pd.DataFrame(props.rows)

@@ -1,0 +1,217 @@
+"""The stages of a search as functions of config sections and paths.
+
+The `autosnap` CLI and the Snakemake scripts in workflow/scripts/ both call these, so a
+stage does the same thing whichever way it is started. Config sections arrive as plain
+dicts (from YAML or Snakemake's validated config) and are checked here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from autosnap.config import from_dict
+from autosnap.errors import InputError
+from autosnap.progress import log
+from autosnap.snap import Snap
+from autosnap.strategies import SearchConfig, evaluated, propose
+from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS, read_table, write_table
+
+
+def search_config(section: dict | None) -> SearchConfig:
+    return from_dict(SearchConfig, section, "search")
+
+
+def prepare_data(data: dict | None, out_dir: str | Path) -> dict[str, Path]:
+    """Render the simulated data set of a `data:` section into `out_dir`."""
+    from autosnap.data import DataConfig, make_dataset
+
+    return make_dataset(from_dict(DataConfig, data, "data"), out_dir)
+
+
+def propose_round(
+    search: dict | None,
+    round_: int,
+    out: str | Path,
+    history: str | Path | None = None,
+    model: str | Path | None = None,
+    strategy: str | None = None,
+) -> pd.DataFrame:
+    """Write the proposals of a round (round 0: random, whatever the strategy)."""
+    cfg = search_config(search)
+    hist = read_table(history, CHILD_COLUMNS) if history else None
+    strategy = "random" if round_ == 0 else (strategy or cfg.strategy)
+    value_model = None
+    if strategy == "autosnap" and model:
+        from autosnap.value_model import ValueModel
+
+        value_model = ValueModel.load(model, cfg.grammar)
+    df = propose(hist, cfg, round_, value_model, strategy=strategy)
+    write_table(df, out)
+    log.info("%s: %d proposals %s", out, len(df), df["origin"].value_counts().to_dict())
+    return df
+
+
+def train_slots(
+    proposals: str | Path,
+    slots: Sequence[int],
+    outputs: Sequence[str | Path],
+    data_dir: str | Path,
+    train: dict | None,
+    search: dict | None,
+    evaluate: str = "val",
+    cache_dir: str | Path | None = None,
+) -> list[dict]:
+    """Train the given slots of a proposals table in this process (torch's start-up is
+    paid once per chunk) and write one child table per slot as soon as it is done."""
+    rows_in = read_table(proposals, PROPOSAL_COLUMNS).set_index("slot", drop=False)
+    missing = [s for s in slots if s not in rows_in.index]
+    if missing:
+        raise InputError(f"{proposals}: no slot(s) {missing}")
+    cfg = search_config(search)
+    snaps = [Snap.parse(rows_in.at[s, "snap"], cfg.max_len) for s in slots]
+    metas = [
+        {"round": int(rows_in.at[s, "round"]), "slot": int(s), "origin": rows_in.at[s, "origin"]}
+        for s in slots
+    ]
+    return train_snaps(snaps, metas, outputs, data_dir, train, evaluate, cache_dir=cache_dir)
+
+
+#: Statuses worth remembering: a retry would give the same result.
+CACHED_STATUSES = ("ok", "diverged")
+
+
+def child_key(snap_id: str, cfg, seed: int, data_files: Sequence[Path]) -> str:
+    """Everything that determines a child's result: the architecture, the training
+    config (threads and device aside), the seed and the data files (size and mtime)."""
+    train = {k: v for k, v in asdict(cfg).items() if k not in ("threads", "device", "seed")}
+    data = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in data_files]
+    payload = json.dumps({"snap_id": snap_id, "train": train, "seed": seed, "data": data},
+                         sort_keys=True)  # fmt: skip
+    return hashlib.sha1(payload.encode()).hexdigest()[:16]
+
+
+def train_snaps(
+    snaps: Sequence[Snap],
+    metas: Sequence[dict],
+    outputs: Sequence[str | Path],
+    data_dir: str | Path,
+    train: dict | None,
+    evaluate: str = "val",
+    seed: int | None = None,
+    columns: Sequence[str] = CHILD_COLUMNS,
+    cache_dir: str | Path | None = None,
+) -> list[dict]:
+    """Train SNAPs one after another on data loaded once; one table (`columns`) each.
+
+    With `cache_dir`, a child trained before with the same key (see child_key) is taken
+    from there instead of being trained again: an interrupted chunk resumes where it
+    stopped, and an architecture seen twice is trained once."""
+    import torch
+
+    from autosnap.device import select_device
+    from autosnap.train import TrainConfig, load_splits, train_child
+
+    cfg = from_dict(TrainConfig, train, "train")
+    seed = cfg.seed if seed is None else seed
+    data_files = [Path(data_dir) / "train.parquet", Path(data_dir) / f"{evaluate}.parquet"]
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    splits = None
+    rows = []
+    for snap, meta, out in zip(snaps, metas, outputs, strict=True):
+        cached = None
+        if cache_dir is not None:
+            cached = Path(cache_dir) / f"{child_key(snap.snap_id, cfg, seed, data_files)}.parquet"
+        if cached is not None and cached.exists():
+            row = {**read_table(cached).iloc[0].to_dict(), **meta}
+            log.info("%s: taken from %s (trained before)", snap.text, cached)
+        else:
+            if splits is None:  # data and device only when something is trained
+                device = select_device(cfg.device)
+                splits = (device, *load_splits(data_dir, device, evaluate))
+            device, train_split, eval_split = splits
+            row, _ = train_child(snap, train_split, eval_split, cfg, device, meta, seed=seed)
+            if cached is not None and row["status"] in CACHED_STATUSES:
+                write_table(pd.DataFrame([row]), cached)
+        write_table(pd.DataFrame([row])[list(columns)], out)
+        rows.append(row)
+    return rows
+
+
+def collect(tables: Sequence[str | Path], out: str | Path) -> pd.DataFrame:
+    """Concatenate child (and earlier history) tables into a history table."""
+    frames = [read_table(p, CHILD_COLUMNS)[CHILD_COLUMNS] for p in tables]
+    df = pd.concat(frames, ignore_index=True).sort_values(["round", "slot"], kind="stable")
+    df = df.reset_index(drop=True)
+    write_table(df, out)
+    ok = int((df["status"] == "ok").sum())
+    log.info("%s: %d children (%d ok), best value %.4f", out, len(df), ok, df["value"].max())
+    return df
+
+
+def fit(
+    history: str | Path,
+    search: dict | None,
+    value_model: dict | None,
+    out_model: str | Path,
+    out_metrics: str | Path,
+    round_: int,
+) -> dict:
+    """Fit the value model on the successful children of a history; write the model and
+    one metrics row. Without successful children it learns reconstruction only."""
+    from autosnap.value_model import ValueModelConfig, fit_with_metrics
+
+    cfg = search_config(search)
+    vm_cfg = from_dict(ValueModelConfig, value_model, "value_model")
+    ok = evaluated(read_table(history, CHILD_COLUMNS))
+    if ok.empty:
+        log.warning("%s: no successful child; fitting reconstruction only", history)
+    start = time.perf_counter()
+    model, metrics = fit_with_metrics(
+        cfg.grammar, [s.split() for s in ok["snap"]], ok["value"].tolist(), vm_cfg
+    )
+    model.save(out_model)
+    row = {"round": round_, **metrics, "fit_seconds": time.perf_counter() - start,
+           "seed": vm_cfg.seed}  # fmt: skip
+    write_table(pd.DataFrame([row]), out_metrics)
+    return row
+
+
+def final_run(
+    candidate: str,
+    seed: int,
+    history: str | Path,
+    data_dir: str | Path,
+    train: dict | None,
+    final: dict | None,
+    search: dict | None,
+    out: str | Path,
+    cache_dir: str | Path | None = None,
+) -> dict:
+    """Retrain one final candidate with one seed on the full budget, scored on test."""
+    import numpy as np
+
+    from autosnap.final import FINAL_COLUMNS, FinalConfig, candidate_snap
+
+    fcfg = from_dict(FinalConfig, final, "final")
+    text = candidate_snap(candidate, history)
+    meta = {"candidate": candidate, "round": -1, "slot": -1, "origin": "final"}
+    if text is None:
+        row = {c: np.nan for c in FINAL_COLUMNS} | meta | {
+            "snap": "", "snap_id": "", "status": "no_candidate", "seed": seed, "device": "",
+            "error": f"{history} has fewer successful children than {candidate} needs"}  # fmt: skip
+        write_table(pd.DataFrame([row])[FINAL_COLUMNS], out)
+        return row
+    snap = Snap.parse(text, search_config(search).max_len)
+    budget = {**(train or {}), **fcfg.train}
+    (row,) = train_snaps(
+        [snap], [meta], [out], data_dir, budget, "test", seed, FINAL_COLUMNS, cache_dir
+    )
+    return row

@@ -1,0 +1,200 @@
+"""The Snakemake workflow, run through the real `snakemake` command on the smoke config:
+the DAG of every config, an end-to-end search, rerun rules, interruption and lint."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from autosnap.snap import Snap
+from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SNAKEMAKE = str(BIN / "snakemake")
+pytestmark = pytest.mark.slow
+
+
+def workdir(tmp: Path) -> Path:
+    """A copy of what a run reads, so runs never touch the repository's results/."""
+    for name in ("workflow", "config", "profiles", "resources"):
+        shutil.copytree(ROOT / name, tmp / name)
+    return tmp
+
+
+def snakemake(cwd: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    return subprocess.run([SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)  # fmt: skip
+
+
+def planned(cwd: Path, *args: str) -> dict[str, int]:
+    """Jobs a dry run would execute, by rule name."""
+    r = snakemake(cwd, "-n", "--quiet", "rules", *args)
+    assert r.returncode == 0, r.stdout + r.stderr
+    counts: dict[str, int] = {}
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("job", "total"):
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.mark.parametrize("config", ["config.yaml", "smoke.yaml", "full.yaml"])
+def test_dry_run_of_every_config(config):
+    r = snakemake(ROOT, "-n", "--configfile", f"config/{config}", timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    cfg = yaml.safe_load((ROOT / "config" / config).read_text())
+    assert f"round_{cfg['search']['rounds'] - 1}/proposals.parquet" in r.stdout
+
+
+def test_bad_config_fails_before_any_job_naming_the_key(tmp_path):
+    cwd = workdir(tmp_path)
+    (cwd / "bad.yaml").write_text("train:\n  epoch: 3\n")
+    r = snakemake(cwd, "-n", "--configfile", "bad.yaml")
+    assert r.returncode != 0
+    assert "epoch" in r.stdout + r.stderr
+    assert not (cwd / "results").exists()
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    cwd = workdir(tmp_path_factory.mktemp("smoke"))
+    start = time.perf_counter()
+    r = snakemake(cwd, "--configfile", "config/smoke.yaml", "--cores", "2")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return cwd, time.perf_counter() - start
+
+
+def test_smoke_search_writes_every_table(smoke_run):
+    cwd, _ = smoke_run
+    cfg = yaml.safe_load((cwd / "config/smoke.yaml").read_text())
+    rounds, k = cfg["search"]["rounds"], cfg["search"]["children"]
+    seen: set[str] = set()
+    for r in range(rounds):
+        props = pd.read_parquet(cwd / f"results/round_{r}/proposals.parquet")
+        assert list(props.columns[: len(PROPOSAL_COLUMNS)]) == PROPOSAL_COLUMNS
+        assert len(props) == k and props["snap_id"].is_unique
+        assert not seen & set(props["snap_id"]), f"round {r} repeats an earlier SNAP"
+        seen |= set(props["snap_id"])
+        for snap, sid in zip(props["snap"], props["snap_id"], strict=True):
+            assert Snap.parse(snap, cfg["search"]["max_len"]).snap_id == sid
+        history = pd.read_parquet(cwd / f"results/round_{r}/history.parquet")
+        assert list(history.columns) == CHILD_COLUMNS and len(history) == k * (r + 1)
+    assert (history["status"] == "ok").all()
+    summary = pd.read_parquet(cwd / "results/final/summary.parquet")
+    assert list(summary["candidate"]) == ["best1", "resnet"]
+    best = history.sort_values("value", ascending=False).iloc[0]
+    assert summary.loc[0, "snap"] == best["snap"]
+    assert summary.loc[1, "snap"] == "dup c3 c3 add"
+    assert (summary["seeds_ok"] == len(cfg["final"]["seeds"])).all()
+    for name in ("index.html", "progress.png", "final.png", "best_blocks.png", "progress.csv"):
+        assert (cwd / "results/report" / name).stat().st_size > 0
+
+
+def test_nothing_reruns_after_a_finished_search(smoke_run):
+    cwd, _ = smoke_run
+    assert planned(cwd, "--configfile", "config/smoke.yaml") == {}
+
+
+def test_editing_a_script_or_an_unrelated_key_retrains_no_child(smoke_run, tmp_path):
+    cwd, _ = smoke_run
+    script = cwd / "workflow/scripts/train_children.py"
+    original = script.read_text()
+    script.write_text(original.replace('"""Rules', '"""Edited docstring. Rules'))
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("final:\n  train: {epochs: 4}\n")
+    try:
+        jobs = planned(cwd, "--configfile", "config/smoke.yaml", str(overlay))
+    finally:
+        script.write_text(original)
+    assert not any(rule.startswith("train_child") for rule in jobs)
+    assert jobs.get("final") == 4  # the final budget's own params did change
+
+
+def test_changing_the_value_model_retrains_only_later_rounds(smoke_run, tmp_path):
+    cwd, _ = smoke_run
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("value_model:\n  steps: 151\n")
+    r = snakemake(cwd, "-n", "--configfile", "config/smoke.yaml", str(overlay))
+    assert r.returncode == 0, r.stderr
+    assert "results/round_1/children/0.parquet" in r.stdout
+    assert "results/round_0/children/0.parquet" not in r.stdout
+
+
+def test_changing_the_training_budget_retrains_children(smoke_run, tmp_path):
+    cwd, _ = smoke_run
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("train:\n  epochs: 3\n")
+    jobs = planned(cwd, "--configfile", "config/smoke.yaml", str(overlay))
+    assert sum(n for rule, n in jobs.items() if rule.startswith("train_child")) >= 2
+    assert jobs.get("final") == 4
+
+
+def test_interrupted_search_resumes_without_redoing_children(tmp_path):
+    cwd = workdir(tmp_path)
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    proc = subprocess.Popen(
+        [SNAKEMAKE, "--configfile", "config/smoke.yaml", "--cores", "2"],
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    first = cwd / "results/round_0/children/0.parquet"
+    deadline = time.time() + 240
+    while not first.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert first.exists(), "no child finished before the interruption"
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    proc.wait(timeout=120)
+    # every file present is complete; a retrained child would differ in train_seconds
+    done = {p: pd.read_parquet(p) for p in (cwd / "results").rglob("children/*.parquet")}
+    r = snakemake(cwd, "--configfile", "config/smoke.yaml", "--cores", "2")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    for p, before in done.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(p), before, obj=f"{p} (trained again)")
+    assert (cwd / "results/final/summary.parquet").exists()
+
+
+def test_lint_and_format_are_clean():
+    r = snakemake(ROOT, "--lint", timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([str(BIN / "snakefmt"), "--check", "workflow"], cwd=ROOT,
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_schema_defaults_equal_the_package_defaults():
+    """One set of defaults: the schema's must match the config dataclasses'."""
+    import dataclasses
+
+    from autosnap.data import DataConfig
+    from autosnap.final import FinalConfig
+    from autosnap.strategies import SearchConfig
+    from autosnap.train import TrainConfig
+    from autosnap.value_model import ValueModelConfig
+
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    props = schema["properties"]
+
+    def defaults(obj) -> dict:
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+    for section, cls in [("data", DataConfig), ("train", TrainConfig), ("search", SearchConfig),
+                         ("value_model", ValueModelConfig), ("final", FinalConfig)]:  # fmt: skip
+        ours = defaults(cls())
+        if section == "data":
+            ours["geometry"] = defaults(ours["geometry"])
+            theirs = {k: v.get("default") for k, v in props["data"]["properties"].items()}
+            geometry = props["data"]["properties"]["geometry"]["properties"]
+            theirs["geometry"] = {k: v["default"] for k, v in geometry.items()}
+        else:
+            theirs = {k: v.get("default") for k, v in props[section]["properties"].items()}
+        assert theirs == ours, section

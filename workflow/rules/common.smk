@@ -1,0 +1,57 @@
+# Helpers shared by the rules: rounds, slots and chunks from the validated config.
+from autosnap.config import from_dict
+from autosnap.final import FinalConfig
+from autosnap.strategies import SearchConfig
+
+SEARCH = from_dict(SearchConfig, config["search"], "search")
+FINAL = from_dict(FinalConfig, config["final"], "final")
+ROUNDS = SEARCH.rounds
+K = SEARCH.children
+LAST = ROUNDS - 1
+CHUNK = config["resources"]["chunk"]
+CHUNKS = [list(range(i, min(i + CHUNK, K))) for i in range(0, K, CHUNK)]
+USES_MODEL = SEARCH.strategy == "autosnap"
+# For --software-deployment-method conda (relative to the rule files); without that flag
+# rules run in the environment snakemake itself runs in.
+CONDA_ENV = "../envs/autosnap.yaml"
+DATA = multiext("results/data/", "train.parquet", "val.parquet", "test.parquet")
+# Rerun triggers (profiles/default): only the config sections a rule reads are its
+# params, so editing another section, a script or a docstring retrains nothing.
+TRAIN_PARAMS = {"train": config["train"], "max_len": SEARCH.max_len}
+# Finished children by what determines their result (autosnap.stages.child_key): a chunk
+# interrupted half-way keeps its finished children, and no architecture trains twice.
+CHILD_CACHE = "results/cache/children"
+
+
+def child_threads():
+    """Threads of one training job: train.threads, or one (2 children on 2 cores)."""
+    return max(1, config["train"]["threads"])
+
+
+def child_resources():
+    res = {
+        "mem_mb": config["resources"]["child_mem_mb"],
+        "runtime": config["resources"]["child_runtime_min"] * len(CHUNKS[0]),
+    }
+    if config["resources"]["gpus_per_child"]:
+        res["gpu"] = config["resources"]["gpus_per_child"]
+    return res
+
+
+def round_children(round_):
+    return expand("results/round_{r}/children/{slot}.parquet", r=round_, slot=range(K))
+
+
+def history_inputs(wildcards):
+    """Round r's history: round r-1's history plus round r's children."""
+    r = int(wildcards.round)
+    previous = [f"results/round_{r - 1}/history.parquet"] if r > 0 else []
+    return previous + round_children(r)
+
+
+def propose_inputs(wildcards):
+    r = int(wildcards.round)
+    inputs = {"history": f"results/round_{r - 1}/history.parquet"}
+    if USES_MODEL:
+        inputs["model"] = f"results/round_{r - 1}/value_model.pt"
+    return inputs
