@@ -30,6 +30,12 @@ def _shape(text: str) -> tuple[int, int]:
     return h, w
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'")
+    return int(text)
+
+
 def cmd_snap_check(args: argparse.Namespace) -> int:
     """Print canonical string and snap_id per SNAP (and cost with --width/--input)."""
     status = 0
@@ -167,11 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = snap.add_parser("check", help="canonical string and snap_id of SNAPs")
     check.add_argument("snaps", nargs="+", metavar="SNAP", help='for example "dup c3 c3 add"')
     check.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN)
-    check.add_argument("--width", type=int, help="C0: with it, print parameters and MACs")
+    check.add_argument("--width", type=_positive, help="C0: with it, print parameters and MACs")
     check.add_argument("--input", type=_shape, default=(48, 92), help="HxW (default 48x92)")
-    check.add_argument("--stages", type=int, default=3, help="S (default 3)")
-    check.add_argument("--blocks", type=int, default=1, help="B (default 1)")
-    check.add_argument("--outputs", type=int, default=12, help="head outputs (default 12)")
+    check.add_argument("--stages", type=_positive, default=3, help="S (default 3)")
+    check.add_argument("--blocks", type=_positive, default=1, help="B (default 1)")
+    check.add_argument("--outputs", type=_positive, default=12, help="head outputs (default 12)")
     check.set_defaults(func=cmd_snap_check)
 
     sample = snap.add_parser("sample", help="random valid SNAPs, unique by snap_id")

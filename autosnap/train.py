@@ -9,6 +9,7 @@ limit give a row with its `status`, never an exception that stops the search.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import traceback
@@ -244,8 +245,7 @@ def train_child(
     Training failures become the row's status (`diverged`, `oom`, `timeout`, `error`)
     with an empty value; bad arguments raise InputError before anything is trained."""
     seed = cfg.seed if seed is None else seed
-    if seed != cfg.seed:
-        cfg = TrainConfig(**{**cfg.__dict__, "seed": seed})
+    cfg = dataclasses.replace(cfg, seed=seed)
     torch.manual_seed(seed)
     model = SnapNet(snap, outputs=12, width=cfg.width, stages=cfg.stages, blocks=cfg.blocks)
     row = {
