@@ -64,6 +64,7 @@ InactiveLimit=0
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
 AccountingStorageEnforce=associations
+AccountingStoreFlags=job_comment
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=5
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
@@ -145,6 +146,8 @@ start() {
     local t0=$SECONDS
     install
     configure
+    # a running controller takes the (re)written slurm.conf without a restart
+    alive slurmctld && scontrol reconfigure >/dev/null 2>&1 || true
     start_munge
     start_mariadb
     start_slurm

@@ -34,7 +34,7 @@ for chunk_index, chunk_slots in enumerate(CHUNKS):
         benchmark:
             f"results/benchmarks/round_{{round}}/train_child_{chunk_index}.tsv"
         group:
-            "children"
+            "children_{round}"
         conda:
             CONDA_ENV
         threads: child_threads()
