@@ -130,7 +130,7 @@ def train_snaps(
         if cache_dir is not None:
             cached = Path(cache_dir) / f"{child_key(snap.snap_id, cfg, seed, data_files)}.parquet"
         if cached is not None and cached.exists():
-            row = {**read_table(cached).iloc[0].to_dict(), **meta}
+            row = {**read_table(cached).iloc[0].to_dict(), **meta, "snap": snap.text}
             log.info("%s: taken from %s (trained before)", snap.text, cached)
         else:
             if splits is None:  # data and device only when something is trained

@@ -3,6 +3,7 @@ through `--profile profiles/slurm`, checked against Slurm's own accounting."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import time
@@ -16,6 +17,7 @@ from test_workflow import BIN, ROOT, SNAKEMAKE, workdir
 from autosnap.tables import CHILD_COLUMNS
 
 
+@functools.cache
 def slurm_reachable() -> str | None:
     """None when a Slurm controller with accounting answers, else why not."""
     for tool in ("sinfo", "sbatch", "sacct"):
