@@ -1,4 +1,4 @@
-"""Figures people look at instead of reading tables: data samples, search progress."""
+"""Data pictures: example patches with their landmarks and the full detector image."""
 
 from __future__ import annotations
 
