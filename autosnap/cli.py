@@ -79,18 +79,19 @@ def cmd_snap_draw(args: argparse.Namespace) -> int:
     return 0
 
 
-def _section(config: str | None, name: str) -> dict | None:
-    """One section of a YAML config file (None without a file: all defaults)."""
+def _sections(config: str | None, *names: str) -> list[dict | None]:
+    """Sections of a YAML config file, read once (None without a file: all defaults)."""
     from autosnap.config import load_yaml
 
-    return load_yaml(config).get(name) if config else None
+    data = load_yaml(config) if config else {}
+    return [data.get(name) for name in names]
 
 
 def cmd_data_make(args: argparse.Namespace) -> int:
     """Render the simulated data set of a config's `data:` section."""
     from autosnap import stages
 
-    for name, path in stages.prepare_data(_section(args.config, "data"), args.out).items():
+    for name, path in stages.prepare_data(*_sections(args.config, "data"), args.out).items():
         print(f"{name}: {path}")
     return 0
 
@@ -109,11 +110,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train children: one SNAP (--snap) or slots of a proposals table in one process."""
     from autosnap import stages
 
-    train = dict(_section(args.config, "train") or {})
-    train.update({k: v for k, v in (("device", args.device), ("threads", args.threads)) if v})
-    search = _section(args.config, "search")
+    train, search = _sections(args.config, "train", "search")
+    overrides = {"device": args.device, "threads": args.threads}
+    train = {**(train or {}), **{k: v for k, v in overrides.items() if v}}
+    max_len = stages.search_config(search).max_len
     if args.snap:
-        snap = Snap.parse(args.snap, stages.search_config(search).max_len)
+        snap = Snap.parse(args.snap, max_len)
         meta = {"round": args.round, "slot": args.slot, "origin": "cli"}
         rows = stages.train_snaps([snap], [meta], [args.out], args.data, train, args.evaluate,
                                   seed=args.seed)  # fmt: skip
@@ -122,7 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if "{slot}" not in args.out:
             raise UsageError("with --proposals, --out must contain {slot}")
         outs = [args.out.format(slot=s) for s in args.slots]
-        rows = stages.train_slots(args.proposals, args.slots, outs, args.data, train, search,
+        rows = stages.train_slots(args.proposals, args.slots, outs, args.data, train, max_len,
                                   args.evaluate)  # fmt: skip
     for out, row in zip(outs, rows, strict=True):
         print(f"{out}: {row['status']} value={row['value']:.4f}")
@@ -133,7 +135,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     """Fit the value model on a history table; write the model and a metrics row."""
     from autosnap import stages
 
-    search, vm = _section(args.config, "search"), _section(args.config, "value_model")
+    search, vm = _sections(args.config, "search", "value_model")
     row = stages.fit(args.history, search, vm, args.out, args.metrics, args.round)
     print(f"{args.out}: tau={row['kendall_tau']:.3f} recon={row['recon_acc']:.3f}")
     return 0
@@ -143,7 +145,8 @@ def cmd_propose(args: argparse.Namespace) -> int:
     """Propose K new SNAPs for a round with the configured (or given) strategy."""
     from autosnap import stages
 
-    search = dict(_section(args.config, "search") or {})
+    (search,) = _sections(args.config, "search")
+    search = dict(search or {})
     if args.k:
         search["children"] = args.k
     df = stages.propose_round(search, args.round, args.out, args.history, args.model,

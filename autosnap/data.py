@@ -20,7 +20,7 @@ import torch.nn.functional as F
 import yaml
 
 from autosnap.anatomy import ct_anatomy, load_ct, procedural_anatomy
-from autosnap.fluoro import Geometry, GeometryError, Pose, expose, instrument_line_integrals
+from autosnap.fluoro import Geometry, Pose, expose, instrument_line_integrals
 from autosnap.instrument import Instrument
 from autosnap.progress import log, track
 from autosnap.tables import DATA_COLUMNS, TableError, read_table, write_table
@@ -267,6 +267,3 @@ def load_split(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         landmarks,
         df["mm_per_px"].to_numpy(dtype=np.float32),
     )
-
-
-__all__ = ["DataConfig", "GeometryError", "make_dataset", "load_split", "Renderer"]

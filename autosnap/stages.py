@@ -64,7 +64,7 @@ def train_slots(
     outputs: Sequence[str | Path],
     data_dir: str | Path,
     train: dict | None,
-    search: dict | None,
+    max_len: int,
     evaluate: str = "val",
     cache_dir: str | Path | None = None,
 ) -> list[dict]:
@@ -74,8 +74,7 @@ def train_slots(
     missing = [s for s in slots if s not in rows_in.index]
     if missing:
         raise InputError(f"{proposals}: no slot(s) {missing}")
-    cfg = search_config(search)
-    snaps = [Snap.parse(rows_in.at[s, "snap"], cfg.max_len) for s in slots]
+    snaps = [Snap.parse(rows_in.at[s, "snap"], max_len) for s in slots]
     metas = [
         {"round": int(rows_in.at[s, "round"]), "slot": int(s), "origin": rows_in.at[s, "origin"]}
         for s in slots

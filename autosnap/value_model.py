@@ -314,7 +314,7 @@ def fit_with_metrics(
     rng = random.Random(cfg.seed)
     pool_n = cfg.random_pool
     known = {grammar.key(s) for s in seqs}
-    pool = [s for s in gr.sample_unique(grammar, pool_n, cfg.seed, exclude=known)] if pool_n else []
+    pool = gr.sample_unique(grammar, pool_n, cfg.seed, exclude=known) if pool_n else []
     order = list(range(len(seqs)))
     rng.shuffle(order)
     n_hold = int(round(cfg.holdout * len(seqs))) if len(seqs) >= 10 else 0

@@ -13,6 +13,6 @@ stages.train_slots(
     list(snakemake.output),
     Path(snakemake.input[0]).parent,
     train,
-    {"max_len": snakemake.params.max_len},
+    snakemake.params.max_len,
     cache_dir=snakemake.params.cache,
 )
