@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from autosnap.errors import InputError
 from autosnap.progress import setup_logging
@@ -164,6 +165,66 @@ def cmd_collect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checkpoint_of(source: str, args: argparse.Namespace) -> Path:
+    """A checkpoint file as given; in a run folder (results/ or the project folder) the
+    best SNAP's first seed; a SNAP is trained on the config's final budget first."""
+    from autosnap import stages
+
+    path = Path(source)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        final = next((p for p in (path / "final", path / "results" / "final") if p.is_dir()), None)
+        if final is None:
+            raise UsageError(f"{path}: no final/ folder; expected a run's results folder")
+        seeds = sorted(final.glob("best1/seed_*.pt"), key=lambda p: int(p.stem[5:]))
+        found = [p for p in seeds if p.stat().st_size > 0]
+        if not found:
+            raise UsageError(f"{final}/best1: no trained checkpoint (seed_*.pt)")
+        return found[0]
+    train, final_section, search = _sections(args.config, "train", "final", "search")
+    from autosnap.config import from_dict
+    from autosnap.final import FINAL_COLUMNS, FinalConfig
+
+    fcfg = from_dict(FinalConfig, final_section, "final")
+    snap = Snap.parse(source, stages.search_config(search).max_len)
+    seed = fcfg.seeds[0] if args.seed is None else args.seed
+    out = Path(args.output)
+    meta = {"candidate": "cli", "round": -1, "slot": -1, "origin": "cli"}
+    (row,) = stages.train_snaps([snap], [meta], [out / "checkpoint.parquet"], args.data,
+                                {**(train or {}), **fcfg.train}, "test", seed, FINAL_COLUMNS,
+                                weights=[out / "checkpoint.pt"])  # fmt: skip
+    if row["status"] != "ok":
+        raise UsageError(f"training '{source}' failed ({row['status']}): {row['error']}")
+    return out / "checkpoint.pt"
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the trained network as TorchScript, ONNX, a standalone module and a card."""
+    from autosnap.export import ExportError, export_model
+
+    checkpoint = _checkpoint_of(args.source, args)
+    test = Path(args.data) / "test.parquet"
+    try:
+        files = export_model(checkpoint, args.output, test if test.exists() else None)
+    except ExportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"{args.output}: exported {checkpoint} ({', '.join(files)})")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Estimate poses on new images with an exported model, from first guesses."""
+    from autosnap.predict import predict_poses
+
+    df = predict_poses(args.model, args.images, args.guesses, args.out, args.iterations)
+    last = df[df["iteration"] == args.iterations]
+    print(f"{args.out}: {len(last)} images, {args.iterations} iterations; median last move "
+          f"{last['moved_px'].median():.3f} px")  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autosnap", description="Neural architecture search with SNAPs."
@@ -243,6 +304,28 @@ def build_parser() -> argparse.ArgumentParser:
     prop.add_argument("--k", type=int, help="number of proposals (default: search.children)")
     prop.add_argument("--out", required=True)
     prop.set_defaults(func=cmd_propose)
+
+    exp = sub.add_parser("export", help="export a trained network (TorchScript, ONNX, module)")
+    exp.add_argument("source", metavar="SNAP_OR_RUN",
+                     help="a checkpoint (.pt), a run's results folder (its best1, first seed) "
+                     "or a SNAP (trained first with the config's final budget)")  # fmt: skip
+    exp.add_argument("-o", "--output", required=True, help="output folder")
+    exp.add_argument("--data", default="results/data", help="data folder (test patches)")
+    exp.add_argument("--config", help="YAML config (for a SNAP: train, final, search)")
+    exp.add_argument("--seed", type=int, help="training seed for a SNAP (default: final.seeds[0])")
+    exp.set_defaults(func=cmd_export)
+
+    pred = sub.add_parser("predict", help="poses on new images with an exported model")
+    pred.add_argument("model", help="an `autosnap export` folder")
+    pred.add_argument("--images", required=True, help="folder of PNG/TIFF/DICOM/.npy images")
+    pred.add_argument(
+        "--guesses",
+        required=True,
+        help="CSV or Parquet: file, col, row, angle_deg (first guess per image)",
+    )
+    pred.add_argument("--iterations", type=int, default=3, help="crop-predict loops (default 3)")
+    pred.add_argument("--out", required=True, help="pose table (.parquet)")
+    pred.set_defaults(func=cmd_predict)
 
     col = sub.add_parser("collect", help="concatenate child tables into a history")
     col.add_argument("tables", nargs="+", help="child or history tables")

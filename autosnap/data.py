@@ -110,6 +110,19 @@ def to_patch(
     return np.stack([dc + (w - 1) / 2, dr + (h - 1) / 2], axis=-1)
 
 
+def from_patch(
+    points: np.ndarray, centre: tuple[float, float], angle_deg: float, shape: tuple[int, int]
+) -> np.ndarray:
+    """Image coordinates (col, row) of patch points (N, 2): the inverse of to_patch."""
+    h, w = shape
+    a = np.radians(angle_deg)
+    p = np.asarray(points, dtype=np.float64)
+    dc, dr = p[:, 0] - (w - 1) / 2, p[:, 1] - (h - 1) / 2
+    col = centre[0] + np.cos(a) * dc - np.sin(a) * dr
+    row = centre[1] + np.sin(a) * dc + np.cos(a) * dr
+    return np.stack([col, row], axis=-1)
+
+
 def sample_image(
     image: np.ndarray, grid: np.ndarray, offset: tuple[int, int] = (0, 0)
 ) -> np.ndarray:

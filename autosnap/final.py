@@ -1,8 +1,11 @@
 """The final comparison: the best SNAPs found and the baselines, retrained with the
 full budget over several seeds and scored on the test split.
 
-Candidates are named statically (`best1`..`bestN`, `resnet`) so the workflow's DAG is
-known before the search runs; which SNAP `best2` is is read from the last history.
+Candidates are named statically so the workflow's DAG is known before the search runs:
+`best1`..`bestN` (the search's best by validation value, read from the last history),
+the baselines `i3posnet` (hand-designed, autosnap.baselines) and `resnet` (the SNAP
+`dup c3 c3 add`), and `random` (the best of a random search with the same number of
+children, when `final.random_search` asks for one).
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from autosnap.baselines import HAND_DESIGNED, HandDesigned
 from autosnap.errors import InputError
+from autosnap.snap import Snap
 from autosnap.strategies import evaluated
 from autosnap.tables import CHILD_COLUMNS, read_table, write_table
 
 #: Hand-designed SNAPs compared with the search's result.
 BASELINE_SNAPS = {"resnet": "dup c3 c3 add"}
+BASELINES = ("i3posnet", *BASELINE_SNAPS)
 FINAL_COLUMNS = ["candidate", *CHILD_COLUMNS]
 METRICS = ["value", "landmark_err_mm", "position_err_mm", "angle_err_deg"]
 
@@ -32,30 +38,40 @@ class FinalConfig:
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     #: Overrides of the `train:` section for the full budget (for example more epochs).
     train: dict = field(default_factory=dict)
-    baselines: list[str] = field(default_factory=lambda: ["resnet"])
+    baselines: list[str] = field(default_factory=lambda: ["i3posnet", "resnet"])
+    #: Also run a random search with the search's budget (rounds x children) and retrain
+    #: its best as candidate `random`.
+    random_search: bool = False
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.baselines) - set(BASELINE_SNAPS))
+        unknown = sorted(set(self.baselines) - set(BASELINES))
         if unknown:
-            raise ValueError(f"unknown baseline(s) {unknown}, expected {sorted(BASELINE_SNAPS)}")
+            raise ValueError(f"unknown baseline(s) {unknown}, expected some of {list(BASELINES)}")
         if not self.seeds:
             raise ValueError("seeds must list at least one seed")
 
     @property
     def candidates(self) -> list[str]:
-        return [f"best{i}" for i in range(1, self.top + 1)] + list(self.baselines)
+        found = [f"best{i}" for i in range(1, self.top + 1)]
+        return found + (["random"] if self.random_search else []) + list(self.baselines)
 
 
-def candidate_snap(candidate: str, history: str | Path) -> str | None:
-    """The SNAP of a candidate: a baseline's, or the i-th best by validation value
-    (None when the search has fewer successful children)."""
+def candidate_arch(candidate: str, history: str | Path, max_len: int) -> Snap | HandDesigned | None:
+    """What a candidate trains: a baseline, or the i-th best SNAP of `history` by
+    validation value (`random`: the best of the random search's history); None when the
+    history has fewer successful children."""
+    if candidate in HAND_DESIGNED:
+        return HandDesigned(candidate)
     if candidate in BASELINE_SNAPS:
-        return BASELINE_SNAPS[candidate]
-    if not candidate.startswith("best") or not candidate[4:].isdigit():
+        return Snap.parse(BASELINE_SNAPS[candidate], max_len)
+    if candidate == "random":
+        rank = 1
+    elif candidate.startswith("best") and candidate[4:].isdigit():
+        rank = int(candidate[4:])
+    else:
         raise InputError(f"unknown final candidate '{candidate}'")
-    rank = int(candidate[4:])
     best = evaluated(read_table(history, CHILD_COLUMNS)).sort_values("value", ascending=False)
-    return best["snap"].iloc[rank - 1] if rank <= len(best) else None
+    return Snap.parse(best["snap"].iloc[rank - 1], max_len) if rank <= len(best) else None
 
 
 def summarise(tables: list[str | Path], out: str | Path) -> pd.DataFrame:

@@ -9,11 +9,13 @@ import html
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import torch  # noqa: E402
 
 from autosnap.draw import draw_block  # noqa: E402
 from autosnap.snap import Snap  # noqa: E402
@@ -113,31 +115,215 @@ def plot_best_blocks(history: pd.DataFrame, path: Path, n: int = 3) -> tuple[Pat
     return path, best[["snap", "snap_id", "value", "landmark_err_mm", "params", "macs"]]
 
 
+def plot_strategies(tables: dict[str, pd.DataFrame], path: Path) -> Path:
+    """Best value so far per strategy (the search and the random-search baseline)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, t in tables.items():
+        colour = ORIGIN_COLOURS["random"] if name == "random search" else "#d62728"
+        ax.plot(t["child"], t["best_so_far"], drawstyle="steps-post", label=name, color=colour)
+    ax.set_xlabel("children trained")
+    ax.set_ylabel("best validation value so far")
+    ax.set_title("search vs random search, same budget")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def latent_table(history: pd.DataFrame, proposals: pd.DataFrame | None, model) -> pd.DataFrame:
+    """Every successful child in the value model's latent space, projected on the two
+    principal axes of the codes, with its true and predicted value and (for ascent
+    proposals) where its seed SNAP sits."""
+    ok = evaluated(history).reset_index(drop=True)
+    z = model.encode([s.split() for s in ok["snap"]]).numpy()
+    mean = z.mean(axis=0)
+    _, _, vt = np.linalg.svd(z - mean, full_matrices=False)
+    axes = vt[:2].T
+
+    def project(codes: np.ndarray) -> np.ndarray:
+        return (codes - mean) @ axes
+
+    xy = project(z)
+    df = ok[["round", "slot", "snap", "origin", "value"]].copy()
+    df["predicted"] = model.predict_latent(torch.from_numpy(z))
+    df["pc1"], df["pc2"] = xy[:, 0], xy[:, 1]
+    df["parent"] = ""
+    if proposals is not None and len(proposals):
+        parents = proposals.set_index(["round", "slot"])["parent"]
+        keys = zip(df["round"], df["slot"], strict=True)
+        df["parent"] = [parents.get(key, "") or "" for key in keys]
+    has = df["parent"] != ""
+    df["parent_pc1"] = df["parent_pc2"] = np.nan
+    if has.any():
+        pz = project(model.encode([p.split() for p in df.loc[has, "parent"]]).numpy())
+        df.loc[has, "parent_pc1"], df.loc[has, "parent_pc2"] = pz[:, 0], pz[:, 1]
+    return df
+
+
+def plot_latent(table: pd.DataFrame, path: Path) -> Path:
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharex=True, sharey=True)
+    lo, hi = np.nanmin(table[["value", "predicted"]]), np.nanmax(table[["value", "predicted"]])
+    for ax, col, title in ((axes[0], "value", "true value (validation)"),
+                           (axes[1], "predicted", "value predicted by the model")):  # fmt: skip
+        arrows = table[table["parent_pc1"].notna()]
+        for _, r in arrows.iterrows():
+            ax.annotate("", (r["pc1"], r["pc2"]), (r["parent_pc1"], r["parent_pc2"]),
+                        arrowprops={"arrowstyle": "->", "color": "#888888", "lw": 0.8})  # fmt: skip
+        sc = ax.scatter(table["pc1"], table["pc2"], c=table[col], cmap="viridis", vmin=lo,
+                        vmax=hi, s=30, edgecolor="k", linewidth=0.3)  # fmt: skip
+        ax.set_title(title)
+        ax.set_xlabel("latent PC 1")
+    axes[0].set_ylabel("latent PC 2")
+    fig.colorbar(sc, ax=axes, label="value = −log10(landmark error mm)")
+    fig.suptitle("children in the last value model's latent space (arrows: ascent from seed)")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def pareto_front(x: np.ndarray, err: np.ndarray) -> np.ndarray:
+    """Mask of the points no other point beats in both cost and error."""
+    x, err = np.asarray(x, float), np.asarray(err, float)
+    return np.array([not np.any((x <= x[i]) & (err <= err[i]) & ((x < x[i]) | (err < err[i])))
+                     for i in range(len(x))])  # fmt: skip
+
+
+def plot_pareto(summary: pd.DataFrame, path: Path) -> tuple[Path, pd.DataFrame]:
+    ok = summary[summary["seeds_ok"] > 0].reset_index(drop=True)
+    table = ok[["candidate", "snap", "landmark_err_mm_mean", "landmark_err_mm_std", "params",
+                "latency_ms"]].copy()  # fmt: skip
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, cost, label in ((axes[0], "params", "parameters"),
+                            (axes[1], "latency_ms", "latency, batch 1 (ms)")):  # fmt: skip
+        front = pareto_front(ok[cost], ok["landmark_err_mm_mean"])
+        table[f"pareto_{cost}"] = front
+        colours = ["#d62728" if c.startswith("best") else "#1f77b4" for c in ok["candidate"]]
+        ax.errorbar(ok[cost], ok["landmark_err_mm_mean"], yerr=ok["landmark_err_mm_std"].fillna(0),
+                    fmt="none", ecolor="#999999")  # fmt: skip
+        ax.scatter(ok[cost], ok["landmark_err_mm_mean"], c=colours, zorder=3)
+        f = ok[front].sort_values(cost)
+        ax.plot(f[cost], f["landmark_err_mm_mean"], "--", color="#444444", label="Pareto front")
+        for i, r in ok.iterrows():  # labels staggered: twin candidates share a point
+            ax.annotate(r["candidate"], (r[cost], r["landmark_err_mm_mean"]), fontsize=8,
+                        xytext=(4, 4 - 10 * (i % 2)), textcoords="offset points")  # fmt: skip
+        if cost == "params":
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel(label)
+        ax.set_ylabel("landmark error on test (mm)")
+        ax.legend(fontsize=8)
+    axes[0].set_title("error vs size")
+    axes[1].set_title("error vs latency")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path, table
+
+
+def prediction_examples(checkpoint: str | Path, test: str | Path, path: Path, n: int = 8
+                        ) -> tuple[Path, pd.DataFrame]:  # fmt: skip
+    """Test patches with the true (green) and predicted (red) landmarks of a trained net."""
+    from autosnap.checkpoint import load_checkpoint
+    from autosnap.data import load_split
+    from autosnap.train import normalise_images, targets_to_landmarks
+
+    ck = load_checkpoint(checkpoint)
+    images, landmarks, mm = load_split(test)
+    images, landmarks, mm = images[:n], landmarks[:n], mm[:n]
+    with torch.no_grad():
+        y = ck.model(torch.from_numpy(normalise_images(images))).numpy()
+    pred = targets_to_landmarks(y, *images.shape[2:])
+    err = np.linalg.norm(pred - landmarks, axis=-1).mean(axis=1) * mm
+    cols = 4
+    fig, axes = plt.subplots(int(np.ceil(n / cols)), cols, figsize=(3.2 * cols, 1.9 * n / cols))
+    for i, ax in enumerate(np.atleast_1d(axes).ravel()):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        ax.imshow(images[i, 0], cmap="gray")
+        ax.scatter(*landmarks[i].T, s=14, c="#2ca02c", marker="o", label="true")
+        ax.scatter(*pred[i].T, s=14, c="#d62728", marker="x", label="predicted")
+        ax.set_title(f"test {i}: {err[i]:.3f} mm", fontsize=8)
+    np.atleast_1d(axes).ravel()[0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(f"{ck.arch.text} (seed {ck.metrics.get('seed')}) on test patches", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    table = pd.DataFrame({"sample": range(len(images)), "landmark_err_mm": err,
+                          "true": landmarks.reshape(len(images), -1).tolist(),
+                          "predicted": pred.reshape(len(images), -1).tolist()})  # fmt: skip
+    return path, table
+
+
+def _message_figure(text: str, path: Path) -> Path:
+    """A figure that says why the expected picture is missing."""
+    fig, ax = plt.subplots(figsize=(6, 1.5))
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=10)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def write_report(
     history: pd.DataFrame,
     fit_metrics: pd.DataFrame | None,
     summary: pd.DataFrame,
     out_dir: str | Path,
     data_examples: str | Path | None = None,
+    random_history: pd.DataFrame | None = None,
+    proposals: pd.DataFrame | None = None,
+    value_model=None,
+    checkpoint: str | Path | None = None,
+    test: str | Path | None = None,
 ) -> Path:
-    """All figures and tables into `out_dir`, plus index.html showing them."""
+    """All figures and tables into `out_dir`, plus index.html showing them. The optional
+    inputs add their sections: the random-search comparison, the latent space (needs the
+    value model and the proposals' parents), example predictions (a checkpoint and the
+    test split)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sections: list[tuple[str, str, pd.DataFrame]] = []
-    prog = progress_table(history)
+
+    def add(title: str, stem: str, table: pd.DataFrame) -> None:
+        table.to_csv(out / f"{stem}.csv", index=False)
+        sections.append((title, stem, table))
+
+    prog = progress_table(history).drop(columns=["error"])
     plot_progress(prog, out / "progress.png")
-    prog.drop(columns=["error"]).to_csv(out / "progress.csv", index=False)
-    sections.append(("Search progress", "progress", prog.drop(columns=["error"])))
+    add("Search progress", "progress", prog)
+    if random_history is not None:
+        rand = progress_table(random_history).drop(columns=["error"])
+        tables = {"search": prog, "random search": rand}
+        plot_strategies(tables, out / "strategies.png")
+        both = pd.concat([t.assign(strategy=k) for k, t in tables.items()], ignore_index=True)
+        add(
+            "Search vs random search",
+            "strategies",
+            both[["strategy", "child", "round", "snap", "value", "best_so_far"]],
+        )
     if fit_metrics is not None and len(fit_metrics):
         plot_predictor(fit_metrics, out / "predictor.png")
-        fit_metrics.to_csv(out / "predictor.csv", index=False)
-        sections.append(("Value model per round", "predictor", fit_metrics))
-    _, best = plot_best_blocks(history, out / "best_blocks.png")
-    best.to_csv(out / "best_blocks.csv", index=False)
-    sections.append(("Best blocks found", "best_blocks", best))
+        add("Value model per round", "predictor", fit_metrics)
+    if value_model is not None and len(evaluated(history)) >= 3:
+        lat = latent_table(history, proposals, value_model)
+        plot_latent(lat, out / "latent.png")
+        add("Latent space of the value model", "latent", lat)
+    _, best = plot_best_blocks(history, out / "blocks.png")
+    add("Best blocks found", "blocks", best)
     plot_final(summary, out / "final.png")
-    summary.to_csv(out / "final.csv", index=False)
-    sections.append(("Final comparison on the test split", "final", summary))
+    add("Final comparison on the test split", "final", summary)
+    _, pareto = plot_pareto(summary, out / "pareto.png")
+    add("Error vs cost (Pareto front)", "pareto", pareto)
+    if checkpoint is not None and test is not None:
+        if Path(checkpoint).stat().st_size > 0:
+            _, examples = prediction_examples(checkpoint, test, out / "examples.png")
+        else:  # the candidate failed; its final row says why
+            examples = pd.DataFrame({"note": [f"{checkpoint}: no trained network"]})
+            _message_figure(f"{checkpoint}: no trained network (see the final table)",
+                            out / "examples.png")  # fmt: skip
+        add("Predicted and true landmarks on test patches", "examples", examples)
     parts = ["<html><head><meta charset='utf-8'><title>autosnap report</title><style>"
              "body{font-family:sans-serif;max-width:1200px;margin:auto} table{font-size:12px;"
              "border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 6px}</style>"
@@ -146,7 +332,7 @@ def write_report(
         parts.append(f"<h2>Data</h2><img src='{html.escape(str(data_examples))}' width='100%'>")
     for title, stem, table in sections:
         parts.append(f"<h2>{title}</h2><img src='{stem}.png' style='max-width:100%'>")
-        parts.append(f"<p><a href='{stem}.csv'>{stem}.csv</a></p>")
+        parts.append(f"<p><a href='{stem}.csv'>{stem}.csv</a> ({len(table)} rows)</p>")
         parts.append(table.head(50).to_html(index=False, float_format=lambda v: f"{v:.4g}"))
     parts.append("</body></html>")
     index = out / "index.html"

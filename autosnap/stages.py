@@ -7,8 +7,10 @@ dicts (from YAML or Snakemake's validated config) and are checked here.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from autosnap.baselines import HandDesigned
 from autosnap.config import from_dict
 from autosnap.errors import InputError
 from autosnap.progress import log
@@ -58,6 +61,22 @@ def propose_round(
     return df
 
 
+def random_search_proposals(search: dict | None, out: str | Path) -> pd.DataFrame:
+    """All proposals of a random search with the search's budget (rounds x children),
+    round by round as the search would draw them, slots numbered through. Round 0 is the
+    search's own round 0 (same seed), so the child cache trains it once for both."""
+    cfg = search_config(search)
+    frames: list[pd.DataFrame] = []
+    for r in range(cfg.rounds):
+        history = pd.concat(frames, ignore_index=True) if frames else None
+        frames.append(propose(history, cfg, r, strategy="random"))
+    df = pd.concat(frames, ignore_index=True)
+    df["slot"] = range(len(df))
+    write_table(df, out)
+    log.info("%s: %d random proposals for the random-search baseline", out, len(df))
+    return df
+
+
 def train_slots(
     proposals: str | Path,
     slots: Sequence[int],
@@ -97,7 +116,7 @@ def child_key(snap_id: str, cfg, seed: int, data_files: Sequence[Path]) -> str:
 
 
 def train_snaps(
-    snaps: Sequence[Snap],
+    snaps: Sequence[Snap | HandDesigned],
     metas: Sequence[dict],
     outputs: Sequence[str | Path],
     data_dir: str | Path,
@@ -106,14 +125,18 @@ def train_snaps(
     seed: int | None = None,
     columns: Sequence[str] = CHILD_COLUMNS,
     cache_dir: str | Path | None = None,
+    weights: Sequence[str | Path] | None = None,
 ) -> list[dict]:
-    """Train SNAPs one after another on data loaded once; one table (`columns`) each.
+    """Train architectures one after another on data loaded once; one table (`columns`)
+    each, and with `weights` one checkpoint each (autosnap.checkpoint).
 
     With `cache_dir`, a child trained before with the same key (see child_key) is taken
     from there instead of being trained again: an interrupted chunk resumes where it
-    stopped, and an architecture seen twice is trained once."""
+    stopped, and an architecture seen twice is trained once. The cache keeps weights
+    only for the children that were asked for them."""
     import torch
 
+    from autosnap.checkpoint import save_checkpoint
     from autosnap.device import select_device
     from autosnap.train import TrainConfig, load_splits, train_child
 
@@ -122,21 +145,30 @@ def train_snaps(
     data_files = [Path(data_dir) / "train.parquet", Path(data_dir) / f"{evaluate}.parquet"]
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
+    weights = list(weights) if weights is not None else [None] * len(snaps)
     splits = None
     rows = []
-    for snap, meta, out in zip(snaps, metas, outputs, strict=True):
-        cached = None
+    for snap, meta, out, wout in zip(snaps, metas, outputs, weights, strict=True):
+        cached = cached_pt = None
         if cache_dir is not None:
-            cached = Path(cache_dir) / f"{child_key(snap.snap_id, cfg, seed, data_files)}.parquet"
-        if cached is not None and cached.exists():
+            key = child_key(snap.snap_id, cfg, seed, data_files)
+            cached, cached_pt = Path(cache_dir) / f"{key}.parquet", Path(cache_dir) / f"{key}.pt"
+        if cached is not None and cached.exists() and (wout is None or cached_pt.exists()):
             row = {**read_table(cached).iloc[0].to_dict(), **meta, "snap": snap.text}
+            if wout is not None:
+                shutil.copyfile(cached_pt, wout)
             log.info("%s: taken from %s (trained before)", snap.text, cached)
         else:
             if splits is None:  # data and device only when something is trained
                 device = select_device(cfg.device)
                 splits = (device, *load_splits(data_dir, device, evaluate))
             device, train_split, eval_split = splits
-            row, _ = train_child(snap, train_split, eval_split, cfg, device, meta, seed=seed)
+            row, model = train_child(snap, train_split, eval_split, cfg, device, meta, seed=seed)
+            if wout is not None and model is not None:
+                run_cfg = dataclasses.replace(cfg, seed=seed)
+                save_checkpoint(wout, model, snap, run_cfg, train_split.shape[1:], row)
+                if cached_pt is not None:
+                    shutil.copyfile(wout, cached_pt)
             if cached is not None and row["status"] in CACHED_STATUSES:
                 write_table(pd.DataFrame([row]), cached)
         write_table(pd.DataFrame([row])[list(columns)], out)
@@ -193,24 +225,26 @@ def final_run(
     search: dict | None,
     out: str | Path,
     cache_dir: str | Path | None = None,
+    weights: str | Path | None = None,
+    random_history: str | Path | None = None,
 ) -> dict:
-    """Retrain one final candidate with one seed on the full budget, scored on test."""
+    """Retrain one final candidate with one seed on the full budget, scored on test; with
+    `weights`, keep the trained network there (autosnap.checkpoint)."""
     import numpy as np
 
-    from autosnap.final import FINAL_COLUMNS, FinalConfig, candidate_snap
+    from autosnap.final import FINAL_COLUMNS, FinalConfig, candidate_arch
 
     fcfg = from_dict(FinalConfig, final, "final")
-    text = candidate_snap(candidate, history)
+    source = random_history if candidate == "random" else history
+    arch = candidate_arch(candidate, source, search_config(search).max_len)
     meta = {"candidate": candidate, "round": -1, "slot": -1, "origin": "final"}
-    if text is None:
+    if arch is None:
         row = {c: np.nan for c in FINAL_COLUMNS} | meta | {
             "snap": "", "snap_id": "", "status": "no_candidate", "seed": seed, "device": "",
-            "error": f"{history} has fewer successful children than {candidate} needs"}  # fmt: skip
+            "error": f"{source} has fewer successful children than {candidate} needs"}  # fmt: skip
         write_table(pd.DataFrame([row])[FINAL_COLUMNS], out)
         return row
-    snap = Snap.parse(text, search_config(search).max_len)
     budget = {**(train or {}), **fcfg.train}
-    (row,) = train_snaps(
-        [snap], [meta], [out], data_dir, budget, "test", seed, FINAL_COLUMNS, cache_dir
-    )
+    (row,) = train_snaps([arch], [meta], [out], data_dir, budget, "test", seed, FINAL_COLUMNS,
+                         cache_dir, weights=None if weights is None else [weights])  # fmt: skip
     return row

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from autosnap.baselines import HandDesigned
 from autosnap.data import load_split
 from autosnap.errors import InputError
 from autosnap.net import SnapNet, count_macs, count_params
@@ -231,8 +232,19 @@ def latency_ms(
     return float(np.median(times) * 1000)
 
 
+#: What a child trains: a SNAP in SNAPNet, or a hand-designed baseline network.
+Architecture = Snap | HandDesigned
+
+
+def build_model(arch: Architecture, cfg: TrainConfig, input_shape: tuple[int, int]) -> nn.Module:
+    """The network of an architecture at the size the training config asks for."""
+    if isinstance(arch, HandDesigned):
+        return arch.build(input_shape, outputs=12)
+    return SnapNet(arch, outputs=12, width=cfg.width, stages=cfg.stages, blocks=cfg.blocks)
+
+
 def train_child(
-    snap: Snap,
+    snap: Architecture,
     train: Split,
     evaluate_on: Split,
     cfg: TrainConfig,
@@ -247,7 +259,7 @@ def train_child(
     seed = cfg.seed if seed is None else seed
     cfg = dataclasses.replace(cfg, seed=seed)
     torch.manual_seed(seed)
-    model = SnapNet(snap, outputs=12, width=cfg.width, stages=cfg.stages, blocks=cfg.blocks)
+    model = build_model(snap, cfg, train.shape[1:])
     row = {
         **(meta or {}),
         "snap": snap.text,

@@ -4,6 +4,7 @@ the DAG of every config, an end-to-end search, rerun rules, interruption and lin
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -91,14 +92,111 @@ def test_smoke_search_writes_every_table(smoke_run):
         history = pd.read_parquet(cwd / f"results/round_{r}/history.parquet")
         assert list(history.columns) == CHILD_COLUMNS and len(history) == k * (r + 1)
     assert (history["status"] == "ok").all()
-    summary = pd.read_parquet(cwd / "results/final/summary.parquet")
-    assert list(summary["candidate"]) == ["best1", "resnet"]
+    summary = pd.read_parquet(cwd / "results/final/summary.parquet").set_index("candidate")
+    assert list(summary.index) == ["best1", "random", "i3posnet", "resnet"]
     best = history.sort_values("value", ascending=False).iloc[0]
-    assert summary.loc[0, "snap"] == best["snap"]
-    assert summary.loc[1, "snap"] == "dup c3 c3 add"
+    assert summary.at["best1", "snap"] == best["snap"]
+    assert summary.at["resnet", "snap"] == "dup c3 c3 add"
+    assert summary.at["i3posnet", "params"] > 10 * summary.at["resnet", "params"]
     assert (summary["seeds_ok"] == len(cfg["final"]["seeds"])).all()
-    for name in ("index.html", "progress.png", "final.png", "best_blocks.png", "progress.csv"):
-        assert (cwd / "results/report" / name).stat().st_size > 0
+    assert (summary["landmark_err_mm_std"] > 0).all()  # seeds differ: an honest spread
+    # the random-search baseline: the search's budget, round 0 shared, its best retrained
+    random = pd.read_parquet(cwd / "results/random/history.parquet")
+    assert len(random) == rounds * k and random["snap_id"].is_unique
+    round0 = pd.read_parquet(cwd / "results/round_0/history.parquet")
+    assert list(random[random["round"] == 0]["snap_id"]) == list(round0["snap_id"])
+    ok = random[random["status"] == "ok"]
+    assert summary.at["random", "snap"] == ok.sort_values("value").iloc[-1]["snap"]
+
+
+def test_report_has_a_table_behind_every_figure(smoke_run):
+    cwd, _ = smoke_run
+    report = cwd / "results/report"
+    figures = sorted(p.stem for p in report.glob("*.png"))
+    assert set(figures) >= {"progress", "strategies", "predictor", "latent", "blocks", "final",
+                            "pareto", "examples"}  # fmt: skip
+    index = (report / "index.html").read_text()
+    for stem in figures:
+        assert len(pd.read_csv(report / f"{stem}.csv")) > 0, stem
+        assert f"src='{stem}.png'" in index, stem
+    latent = pd.read_csv(report / "latent.csv")
+    assert (latent["parent"].fillna("") != "").any()  # ascent paths are drawn
+    assert pareto_has_front(pd.read_csv(report / "pareto.csv"))
+
+
+def pareto_has_front(table: pd.DataFrame) -> bool:
+    return bool(table["pareto_params"].any() and table["pareto_latency_ms"].any())
+
+
+def test_export_of_the_winner_matches_pytorch(smoke_run):
+    cwd, _ = smoke_run
+    out = cwd / "results/export"
+    checks = pd.read_csv(out / "export_check.csv").set_index("format")
+    assert set(checks.index) == {"torchscript", "onnx", "standalone module"}
+    assert (checks["max_abs_diff"] <= 1e-4).all() and checks["inputs"].str.contains("test").all()
+    card = (out / "MODEL_CARD.md").read_text()
+    summary = pd.read_parquet(cwd / "results/final/summary.parquet").set_index("candidate")
+    assert summary.at["best1", "snap"] in card and "landmark error" in card
+    source = (out / "model.py").read_text()
+    assert not re.search(r"^\s*(from|import) autosnap", source, re.M)
+
+
+def test_predict_iterates_from_a_first_guess_on_full_images(smoke_run, tmp_path):
+    """`autosnap predict` on rendered full frames: one row per iteration, the first
+    iteration equal to the trained network applied to the patch cut at the guess."""
+    import numpy as np
+    import torch
+
+    from autosnap.checkpoint import load_checkpoint
+    from autosnap.cli import main
+    from autosnap.config import from_dict
+    from autosnap.data import (
+        DataConfig,
+        Renderer,
+        from_patch,
+        in_plane_angle,
+        patch_grid,
+        random_pose,
+        sample_image,
+    )
+    from autosnap.train import normalise_images, targets_to_landmarks
+
+    cwd, _ = smoke_run
+    cfg = from_dict(DataConfig, yaml.safe_load((cwd / "config/smoke.yaml").read_text())["data"],
+                    "data")  # fmt: skip
+    renderer = Renderer.create(cfg, np.random.SeedSequence(5))
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(3):
+        pose = random_pose(rng, cfg)
+        np.save(tmp_path / f"frame{i}.npy", renderer.full_image(rng, "screw", pose))
+        lm = cfg.geometry.project(pose.landmarks_3d())
+        rows.append({"file": f"frame{i}.npy", "col": lm[0, 0] + 2.0, "row": lm[0, 1] - 1.5,
+                     "angle_deg": in_plane_angle(lm) + 10.0})  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "guesses.csv", index=False)
+    out = tmp_path / "poses.parquet"
+    args = ["predict", str(cwd / "results/export"), "--images", str(tmp_path), "--guesses",
+            str(tmp_path / "guesses.csv"), "--iterations", "2", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    poses = pd.read_parquet(out)
+    assert len(poses) == 3 * 3 and list(poses["iteration"][:3]) == [0, 1, 2]
+    first = poses[poses["iteration"] == 0].reset_index(drop=True)
+    assert np.allclose(first[["col", "row", "angle_deg"]], pd.DataFrame(rows)[["col", "row",
+                       "angle_deg"]])  # fmt: skip
+    ck = load_checkpoint(cwd / "results/final/best1/seed_0.pt")
+    g = rows[0]
+    image = np.load(tmp_path / "frame0.npy")
+    image = image / image.max()  # read_image scales floats by their maximum
+    patch = sample_image(image, patch_grid((g["col"], g["row"]), g["angle_deg"], ck.input_shape))
+    with torch.no_grad():
+        y = ck.model(torch.from_numpy(normalise_images(patch[None, None]))).numpy()
+    expected = from_patch(targets_to_landmarks(y, *ck.input_shape)[0], (g["col"], g["row"]),
+                          g["angle_deg"], ck.input_shape)  # fmt: skip
+    got = np.array(poses.loc[1, "landmarks"]).reshape(6, 2)
+    assert np.abs(got - expected).max() < 1e-3
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file,col,row\nframe0.npy,1,2\n")
+    assert main([*args[:5], str(bad), "--out", str(out)]) == 2
 
 
 def test_nothing_reruns_after_a_finished_search(smoke_run):
@@ -117,8 +215,8 @@ def test_editing_a_script_or_an_unrelated_key_retrains_no_child(smoke_run, tmp_p
         jobs = planned(cwd, "--configfile", "config/smoke.yaml", str(overlay))
     finally:
         script.write_text(original)
-    assert not any(rule.startswith("train_child") for rule in jobs)
-    assert jobs.get("final") == 4  # the final budget's own params did change
+    assert not any(rule.startswith(("train_child", "train_random")) for rule in jobs)
+    assert jobs.get("final") == 8  # the final budget's own params did change
 
 
 def test_changing_the_value_model_retrains_only_later_rounds(smoke_run, tmp_path):
@@ -137,7 +235,7 @@ def test_changing_the_training_budget_retrains_children(smoke_run, tmp_path):
     overlay.write_text("train:\n  epochs: 3\n")
     jobs = planned(cwd, "--configfile", "config/smoke.yaml", str(overlay))
     assert sum(n for rule, n in jobs.items() if rule.startswith("train_child")) >= 2
-    assert jobs.get("final") == 4
+    assert jobs.get("final") == 8
 
 
 def test_interrupted_search_resumes_without_redoing_children(tmp_path):

@@ -1,9 +1,18 @@
+def final_inputs(wildcards):
+    """A candidate's history: the search's, or the random search's for `random`."""
+    inputs = {"history": f"results/round_{LAST}/history.parquet"}
+    if wildcards.candidate == "random":
+        inputs["random_history"] = "results/random/history.parquet"
+    return inputs
+
+
 rule final:
     input:
         DATA,
-        history=f"results/round_{LAST}/history.parquet",
+        unpack(final_inputs),
     output:
-        "results/final/{candidate}/seed_{seed}.parquet",
+        table="results/final/{candidate}/seed_{seed}.parquet",
+        weights="results/final/{candidate}/seed_{seed}.pt",
     log:
         "results/logs/final/{candidate}_seed_{seed}.log",
     benchmark:
@@ -42,3 +51,21 @@ rule summary:
         CONDA_ENV
     script:
         "../scripts/summary.py"
+
+
+# The deployable model: the best SNAP by validation value (best1), first seed. Chosen
+# without looking at the test split, whose numbers the model card quotes.
+rule export:
+    input:
+        checkpoint=f"results/final/best1/seed_{FINAL.seeds[0]}.pt",
+        test="results/data/test.parquet",
+    output:
+        directory("results/export"),
+    log:
+        "results/logs/export.log",
+    benchmark:
+        "results/benchmarks/export.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/export.py"

@@ -6,7 +6,7 @@ from autosnap import stages
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])
-stages.final_run(
+row = stages.final_run(
     snakemake.wildcards.candidate,
     int(snakemake.wildcards.seed),
     snakemake.input.history,
@@ -14,6 +14,12 @@ stages.final_run(
     {**snakemake.params.train, "threads": snakemake.threads},
     snakemake.params.final,
     snakemake.params.search,
-    snakemake.output[0],
+    snakemake.output.table,
     cache_dir=snakemake.params.cache,
+    weights=snakemake.output.weights,
+    random_history=snakemake.input.get("random_history"),
 )
+if not Path(snakemake.output.weights).exists():
+    # A failed candidate has no network; its row says why. The empty file keeps the
+    # DAG whole (the report and export skip it).
+    Path(snakemake.output.weights).touch()

@@ -1,0 +1,98 @@
+"""Pose estimation with an exported model, as i3PosNet does it at inference time.
+
+Given an image and a first guess of the instrument's pose (reference point and axis
+angle in pixels, from the previous frame, a tracker or a click), repeat: cut the patch
+around the guess, predict the six landmarks, map them back into the image and recover
+position and angle; that pose is the next guess. Each step re-centres and de-rotates the
+patch, so the network sees inputs like its training patches and the error shrinks over
+the first iterations. Needs only the exported ONNX model and its model card.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from autosnap.data import from_patch, patch_grid, sample_image
+from autosnap.data_import import read_image
+from autosnap.errors import InputError
+from autosnap.pose import recover_pose
+from autosnap.progress import track
+from autosnap.tables import TableError, write_table
+from autosnap.train import normalise_images, targets_to_landmarks
+
+GUESS_COLUMNS = ["file", "col", "row", "angle_deg"]
+
+
+class ExportedModel:
+    """An `autosnap export` folder: the ONNX network (run by onnxruntime, the format
+    meant for deployment; torch deprecates TorchScript) and its model card."""
+
+    def __init__(self, folder: str | Path):
+        import onnxruntime as ort
+
+        folder = Path(folder)
+        card, onnx = folder / "model_card.json", folder / "model.onnx"
+        for f in (card, onnx):
+            if not f.exists():
+                raise InputError(f"{folder}: no {f.name}; expected an `autosnap export` folder")
+        self.card = json.loads(card.read_text())
+        self.shape = tuple(self.card["input_shape"][1:])
+        self.session = ort.InferenceSession(str(onnx), providers=["CPUExecutionProvider"])
+
+    def landmarks(self, image: np.ndarray, centre: tuple[float, float], angle: float) -> np.ndarray:
+        """Predicted landmarks (6, 2) in image pixels for the patch cut at (centre, angle)."""
+        patch = sample_image(image, patch_grid(centre, angle, self.shape))
+        (y,) = self.session.run(None, {"patch": normalise_images(patch[None, None])})
+        pred = targets_to_landmarks(y, *self.shape)[0]
+        return from_patch(pred, centre, angle, self.shape)
+
+
+def read_guesses(path: str | Path) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise TableError(f"{path}: table of first guesses not found")
+    df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    missing = [c for c in GUESS_COLUMNS if c not in df.columns]
+    if missing:
+        raise TableError(f"{path}: missing column(s) {missing}; expected {GUESS_COLUMNS}")
+    return df
+
+
+def predict_poses(
+    model_dir: str | Path,
+    images_dir: str | Path,
+    guesses: str | Path,
+    out: str | Path,
+    iterations: int = 3,
+) -> pd.DataFrame:
+    """One row per image and iteration (0: the guess) with the pose and the landmarks;
+    `moved_px` is how far the reference point moved in that iteration."""
+    if iterations < 0:
+        raise InputError(f"iterations must be 0 or more, got {iterations}")
+    model = ExportedModel(model_dir)
+    table = read_guesses(guesses)
+    rows = []
+    for i, g in track(table.iterrows(), len(table), "predict"):
+        image = read_image(Path(images_dir) / str(g.file))
+        h, w = image.shape
+        if not (0 <= g.col < w and 0 <= g.row < h):
+            raise InputError(f"{guesses}: row {i} ({g.file}): guess (col {g.col}, row {g.row}) "
+                             f"lies outside the {h}x{w} image")  # fmt: skip
+        centre, angle = (float(g.col), float(g.row)), float(g.angle_deg)
+        rows.append({"file": g.file, "iteration": 0, "col": centre[0], "row": centre[1],
+                     "angle_deg": angle, "moved_px": np.nan, "landmarks": None})  # fmt: skip
+        for it in range(1, iterations + 1):
+            lm = model.landmarks(image, centre, angle)
+            pos, ang = recover_pose(lm[None])
+            moved = float(np.hypot(pos[0, 0] - centre[0], pos[0, 1] - centre[1]))
+            centre, angle = (float(pos[0, 0]), float(pos[0, 1])), float(ang[0])
+            rows.append({"file": g.file, "iteration": it, "col": centre[0], "row": centre[1],
+                         "angle_deg": angle, "moved_px": moved,
+                         "landmarks": lm.ravel().tolist()})  # fmt: skip
+    df = pd.DataFrame(rows)
+    write_table(df, out)
+    return df

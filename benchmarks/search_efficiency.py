@@ -1,0 +1,163 @@
+"""Search efficiency on our own task: autosnap vs random vs evolution, same budget.
+
+Each strategy runs the search of a config (default: the demo, config/config.yaml) with
+several search seeds, through the same stage functions the workflow calls
+(autosnap.stages: propose_round, train_slots, collect, fit), in one process. Children go
+through the child cache, so an architecture two runs share (round 0 is the same random
+sample for every strategy with one seed) is trained once; the training seed is fixed,
+so a cached child is exactly what a fresh training would give.
+
+    python benchmarks/search_efficiency.py [--config config/config.yaml] [--seeds 0 1 2]
+
+Writes benchmarks/results/search_efficiency_{curves,final,timing}.csv and
+search_efficiency.png; a run that was stopped resumes where it stopped (work files in
+benchmarks/work/search_efficiency/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from machine import machine  # noqa: E402
+from summary import write_summary  # noqa: E402
+
+from autosnap import stages  # noqa: E402
+from autosnap.config import load_yaml  # noqa: E402
+from autosnap.progress import log, setup_logging  # noqa: E402
+from autosnap.tables import read_table  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+COLOURS = {"autosnap": "#d62728", "evolution": "#2ca02c", "random": "#777777"}
+
+
+def run_search(cfg: dict, strategy: str, seed: int, work: Path, data: Path) -> list[dict]:
+    """One search; returns a timing row per round. Skips what exists (resume)."""
+    search = {**cfg.get("search", {}), "strategy": strategy, "seed": seed}
+    sc = stages.search_config(search)
+    run = work / f"{strategy}_seed{seed}"
+    timing = []
+    for r in range(sc.rounds):
+        rd = run / f"round_{r}"
+        prev = run / f"round_{r - 1}"
+        props = rd / "proposals.parquet"
+        t0 = time.perf_counter()
+        if not props.exists():
+            model = prev / "value_model.pt" if strategy == "autosnap" and r > 0 else None
+            history = prev / "history.parquet" if r > 0 else None
+            stages.propose_round(search, r, props, history, model, strategy)
+        t1 = time.perf_counter()
+        outs = [rd / "children" / f"{s}.parquet" for s in range(sc.children)]
+        todo = [(s, o) for s, o in zip(range(sc.children), outs, strict=True) if not o.exists()]
+        if todo:
+            stages.train_slots(props, [s for s, _ in todo], [o for _, o in todo], data,
+                               cfg.get("train"), sc.max_len, cache_dir=work / "cache")  # fmt: skip
+        t2 = time.perf_counter()
+        hist = rd / "history.parquet"
+        stages.collect(([prev / "history.parquet"] if r > 0 else []) + outs, hist)
+        fit_s = np.nan
+        if strategy == "autosnap" and r < sc.rounds - 1 and not (rd / "value_model.pt").exists():
+            row = stages.fit(hist, search, cfg.get("value_model"), rd / "value_model.pt",
+                             rd / "value_model.parquet", r)  # fmt: skip
+            fit_s = row["fit_seconds"]
+        timing.append({"strategy": strategy, "seed": seed, "round": r,
+                       "propose_s": t1 - t0, "train_s": t2 - t1, "trained": len(todo),
+                       "fit_s": fit_s})  # fmt: skip
+    return timing
+
+
+def curves(work: Path, strategies: list[str], seeds: list[int], rounds: int) -> pd.DataFrame:
+    """Best validation value (and its landmark error) after each child, per search."""
+    frames = []
+    for strategy in strategies:
+        for seed in seeds:
+            run = work / f"{strategy}_seed{seed}" / f"round_{rounds - 1}" / "history.parquet"
+            hist = read_table(run).sort_values(["round", "slot"]).reset_index(drop=True)
+            value = hist["value"].where(hist["status"] == "ok")
+            best_at = [value[: i + 1].idxmax() if value[: i + 1].notna().any() else None
+                       for i in range(len(hist))]  # fmt: skip
+            frames.append(pd.DataFrame({
+                "strategy": strategy, "seed": seed, "children": np.arange(1, len(hist) + 1),
+                "round": hist["round"], "origin": hist["origin"], "value": value,
+                "best_value": value.cummax(),
+                "best_err_mm": [hist.at[j, "landmark_err_mm"] if j is not None else np.nan
+                                for j in best_at],
+            }))  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+def plot(curve: pd.DataFrame, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for strategy, g in curve.groupby("strategy"):
+        stats = g.groupby("children")["best_value"].agg(["mean", "std", "count"])
+        x = stats.index.to_numpy()
+        c = COLOURS.get(strategy)
+        label = f"{strategy} ({int(stats['count'].iloc[-1])} seeds)"
+        ax.plot(x, stats["mean"], color=c, label=label, drawstyle="steps-post")
+        ax.fill_between(x, stats["mean"] - stats["std"].fillna(0),
+                        stats["mean"] + stats["std"].fillna(0), color=c, alpha=0.15,
+                        step="post")  # fmt: skip
+    for r in sorted(curve["round"].unique())[1:]:
+        ax.axvline(curve[curve["round"] == r]["children"].min() - 0.5, color="#ccc", lw=0.8)
+    ax.set_xlabel("children trained")
+    ax.set_ylabel("best validation value so far (mean ± sd)")
+    ax.set_title("search efficiency on the demo task")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--config", default=str(ROOT / "config/config.yaml"))
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--strategies", nargs="+", default=["autosnap", "random", "evolution"])
+    p.add_argument("--work", default=str(HERE / "work/search_efficiency"))
+    p.add_argument("--out", default=str(HERE / "results"))
+    args = p.parse_args()
+    setup_logging()
+    cfg = load_yaml(args.config)
+    work, out = Path(args.work), Path(args.out)
+    data = work / "data"
+    if not (data / "val.parquet").exists():
+        stages.prepare_data(cfg.get("data"), data)
+    rounds = stages.search_config(cfg.get("search")).rounds
+    timing = []
+    start = time.perf_counter()
+    for seed in args.seeds:  # seeds outermost: a stopped run has whole seeds
+        for strategy in args.strategies:
+            log.info("search %s seed %d (%.0f s so far)", strategy, seed,
+                     time.perf_counter() - start)  # fmt: skip
+            timing += run_search(cfg, strategy, seed, work, data)
+    curve = curves(work, args.strategies, args.seeds, rounds)
+    out.mkdir(parents=True, exist_ok=True)
+    curve.to_csv(out / "search_efficiency_curves.csv", index=False)
+    last = curve[curve["children"] == curve["children"].max()]
+    final = last.groupby("strategy").agg(
+        seeds=("seed", "count"), best_value_mean=("best_value", "mean"),
+        best_value_std=("best_value", "std"), best_err_mm_mean=("best_err_mm", "mean"),
+        best_err_mm_std=("best_err_mm", "std"),
+    ).reset_index()  # fmt: skip
+    final["children"] = int(curve["children"].max())
+    final["config"] = Path(args.config).name
+    final["machine"] = machine()
+    final.to_csv(out / "search_efficiency_final.csv", index=False)
+    t = pd.DataFrame(timing)
+    t["machine"] = machine()
+    t.to_csv(out / "search_efficiency_timing.csv", index=False)
+    plot(curve, out / "search_efficiency.png")
+    print(final.to_string(index=False))
+    write_summary(out)
+
+
+if __name__ == "__main__":
+    main()
