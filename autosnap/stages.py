@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -115,6 +117,19 @@ def child_key(snap_id: str, cfg, seed: int, data_files: Sequence[Path]) -> str:
     return hashlib.sha1(payload.encode()).hexdigest()[:16]
 
 
+#: A child whose training job died this many times while training it (time limit,
+#: memory, node failure: see `child_started`) is recorded as `killed`, not tried again.
+KILL_LIMIT = 2
+
+
+def child_started(marker: Path) -> int:
+    """Count a start of a child's training in its marker file (removed when the child
+    ends) and return how many starts there were before this one."""
+    starts = int(marker.read_text().split()[0]) if marker.exists() else 0
+    marker.write_text(f"{starts + 1} {os.getpid()} {socket.gethostname()}\n")
+    return starts
+
+
 def train_snaps(
     snaps: Sequence[Snap | HandDesigned],
     metas: Sequence[dict],
@@ -133,12 +148,15 @@ def train_snaps(
     With `cache_dir`, a child trained before with the same key (see child_key) is taken
     from there instead of being trained again: an interrupted chunk resumes where it
     stopped, and an architecture seen twice is trained once. The cache keeps weights
-    only for the children that were asked for them."""
+    only for the children that were asked for them. A `{key}.started` marker counts the
+    starts of a child whose training has not ended; once its job has died KILL_LIMIT
+    times while training it, the child becomes a `killed` row and the job goes on with
+    the others (so with the profile's retries, one bad child does not fail its round)."""
     import torch
 
     from autosnap.checkpoint import save_checkpoint
     from autosnap.device import select_device
-    from autosnap.train import TrainConfig, load_splits, train_child
+    from autosnap.train import TrainConfig, build_model, child_row, load_splits, train_child
 
     cfg = from_dict(TrainConfig, train, "train")
     seed = cfg.seed if seed is None else seed
@@ -149,10 +167,13 @@ def train_snaps(
     splits = None
     rows = []
     for snap, meta, out, wout in zip(snaps, metas, outputs, weights, strict=True):
-        cached = cached_pt = None
+        cached = cached_pt = marker = None
         if cache_dir is not None:
             key = child_key(snap.snap_id, cfg, seed, data_files)
-            cached, cached_pt = Path(cache_dir) / f"{key}.parquet", Path(cache_dir) / f"{key}.pt"
+            cache = Path(cache_dir)
+            cache.mkdir(parents=True, exist_ok=True)
+            cached, cached_pt = cache / f"{key}.parquet", cache / f"{key}.pt"
+            marker = cache / f"{key}.started"
         if cached is not None and cached.exists() and (wout is None or cached_pt.exists()):
             row = {**read_table(cached).iloc[0].to_dict(), **meta, "snap": snap.text}
             if wout is not None:
@@ -163,14 +184,33 @@ def train_snaps(
                 device = select_device(cfg.device)
                 splits = (device, *load_splits(data_dir, device, evaluate))
             device, train_split, eval_split = splits
-            row, model = train_child(snap, train_split, eval_split, cfg, device, meta, seed=seed)
-            if wout is not None and model is not None:
-                run_cfg = dataclasses.replace(cfg, seed=seed)
-                save_checkpoint(wout, model, snap, run_cfg, train_split.shape[1:], row)
-                if cached_pt is not None:
-                    shutil.copyfile(wout, cached_pt)
-            if cached is not None and row["status"] in CACHED_STATUSES:
-                write_table(pd.DataFrame([row]), cached)
+            starts = child_started(marker) if marker is not None else 0
+            if starts >= KILL_LIMIT:
+                error = (f"its training job died {starts} times while training it (time "
+                         f"limit, memory or node failure); delete {marker} to retry")  # fmt: skip
+                model = build_model(snap, cfg, train_split.shape[1:])
+                row = child_row(snap, model, train_split.shape, meta, seed, str(device),
+                                "killed", error)  # fmt: skip
+                log.warning("%s: killed (%s)", snap.text, error)
+            else:
+                try:
+                    row, model = train_child(snap, train_split, eval_split, cfg, device, meta,
+                                             seed=seed)  # fmt: skip
+                except KeyboardInterrupt:  # Ctrl-C is not the child's fault: uncount it
+                    if marker is not None and starts:
+                        marker.write_text(f"{starts}\n")
+                    elif marker is not None:
+                        marker.unlink(missing_ok=True)
+                    raise
+                if wout is not None and model is not None:
+                    run_cfg = dataclasses.replace(cfg, seed=seed)
+                    save_checkpoint(wout, model, snap, run_cfg, train_split.shape[1:], row)
+                    if cached_pt is not None:
+                        shutil.copyfile(wout, cached_pt)
+                if cached is not None and row["status"] in CACHED_STATUSES:
+                    write_table(pd.DataFrame([row]), cached)
+            if marker is not None and row["status"] != "killed":
+                marker.unlink(missing_ok=True)
         write_table(pd.DataFrame([row])[list(columns)], out)
         rows.append(row)
     return rows

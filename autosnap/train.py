@@ -243,6 +243,37 @@ def build_model(arch: Architecture, cfg: TrainConfig, input_shape: tuple[int, in
     return SnapNet(arch, outputs=12, width=cfg.width, stages=cfg.stages, blocks=cfg.blocks)
 
 
+def child_row(
+    arch: Architecture,
+    model: nn.Module,
+    shape: tuple[int, int, int],
+    meta: dict | None,
+    seed: int,
+    device: str,
+    status: str = "ok",
+    error: str = "",
+) -> dict:
+    """A child's result row before (or without) training: architecture, cost, no scores."""
+    return {
+        **(meta or {}),
+        "snap": arch.text,
+        "snap_id": arch.snap_id,
+        "status": status,
+        "value": np.nan,
+        "landmark_err_mm": np.nan,
+        "position_err_mm": np.nan,
+        "angle_err_deg": np.nan,
+        "params": count_params(model),
+        "macs": count_macs(model, shape),
+        "latency_ms": np.nan,
+        "train_seconds": np.nan,
+        "epochs": 0.0,
+        "seed": seed,
+        "device": device,
+        "error": error,
+    }
+
+
 def train_child(
     snap: Architecture,
     train: Split,
@@ -260,24 +291,7 @@ def train_child(
     cfg = dataclasses.replace(cfg, seed=seed)
     torch.manual_seed(seed)
     model = build_model(snap, cfg, train.shape[1:])
-    row = {
-        **(meta or {}),
-        "snap": snap.text,
-        "snap_id": snap.snap_id,
-        "status": "ok",
-        "value": np.nan,
-        "landmark_err_mm": np.nan,
-        "position_err_mm": np.nan,
-        "angle_err_deg": np.nan,
-        "params": count_params(model),
-        "macs": count_macs(model, train.shape),
-        "latency_ms": np.nan,
-        "train_seconds": np.nan,
-        "epochs": 0.0,
-        "seed": seed,
-        "device": str(device),
-        "error": "",
-    }
+    row = child_row(snap, model, train.shape, meta, seed, str(device))
     label = f"{meta.get('slot', '') if meta else ''} {snap.text}".strip()
     try:
         model = model.to(device)

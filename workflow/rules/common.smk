@@ -29,9 +29,13 @@ def child_threads():
 
 
 def child_resources():
+    """Memory and time of a training job; each retry (--retries, profiles/slurm) asks
+    for as much again, since a job killed for its limits would die the same way."""
+    mem = config["resources"]["child_mem_mb"]
+    runtime = config["resources"]["child_runtime_min"] * len(CHUNKS[0])
     res = {
-        "mem_mb": config["resources"]["child_mem_mb"],
-        "runtime": config["resources"]["child_runtime_min"] * len(CHUNKS[0]),
+        "mem_mb": lambda wildcards, attempt: mem * attempt,
+        "runtime": lambda wildcards, attempt: runtime * attempt,
     }
     if config["resources"]["gpus_per_child"]:
         res["gpu"] = config["resources"]["gpus_per_child"]
@@ -55,3 +59,44 @@ def propose_inputs(wildcards):
     if USES_MODEL:
         inputs["model"] = f"results/round_{r - 1}/value_model.pt"
     return inputs
+
+
+def final_inputs(wildcards):
+    """A candidate's history: the search's, or the random search's for `random`."""
+    inputs = {"history": f"results/round_{LAST}/history.parquet"}
+    if wildcards.candidate == "random":
+        inputs["random_history"] = "results/random/history.parquet"
+    return inputs
+
+
+def report_inputs(wildcards):
+    """What the report shows beyond the history and the final table, when it exists."""
+    inputs = {
+        "history": f"results/round_{LAST}/history.parquet",
+        "summary": "results/final/summary.parquet",
+        "examples": "results/data/examples.png",
+        "checkpoint": f"results/final/best1/seed_{FINAL.seeds[0]}.pt",
+        "test": "results/data/test.parquet",
+        "metrics": [],
+        "proposals": [],
+    }
+    if USES_MODEL and LAST > 0:
+        inputs["metrics"] = expand(
+            "results/round_{r}/value_model.parquet", r=range(LAST)
+        )
+        inputs["model"] = f"results/round_{LAST - 1}/value_model.pt"
+        inputs["proposals"] = expand(
+            "results/round_{r}/proposals.parquet", r=range(1, LAST + 1)
+        )
+    if FINAL.random_search:
+        inputs["random_history"] = "results/random/history.parquet"
+    return inputs
+
+
+def figure(name, category):
+    """A report figure with its caption from workflow/report/."""
+    return report(
+        f"results/report/{name}.png",
+        caption=f"../report/{name}.rst",
+        category=category,
+    )

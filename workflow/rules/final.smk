@@ -1,11 +1,3 @@
-def final_inputs(wildcards):
-    """A candidate's history: the search's, or the random search's for `random`."""
-    inputs = {"history": f"results/round_{LAST}/history.parquet"}
-    if wildcards.candidate == "random":
-        inputs["random_history"] = "results/random/history.parquet"
-    return inputs
-
-
 rule final:
     input:
         DATA,
