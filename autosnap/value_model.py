@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.stats import kendalltau, spearmanr
 from torch import nn
 
 from autosnap import grammar as gr
@@ -311,6 +310,10 @@ def fit_with_metrics(
     """Measure on a held-out share, then refit on everything; returns (model, metrics).
 
     Kendall tau and Spearman rho are NaN with fewer than 3 held-out sequences."""
+    # Imported here: scipy.stats costs every training job (which imports this module
+    # through autosnap.stages) 0.4 s, and only fitting needs it.
+    from scipy.stats import kendalltau, spearmanr
+
     rng = random.Random(cfg.seed)
     pool_n = cfg.random_pool
     known = {grammar.key(s) for s in seqs}

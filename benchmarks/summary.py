@@ -33,8 +33,9 @@ def _rows(results: Path) -> list[tuple[str, str, str, str]]:
     f = results / "dag_scale.csv"
     if f.exists():
         for _, r in pd.read_csv(f).iterrows():
-            rows.append(("dag_scale", f"snakemake -n, {r['children']} children "
-                         f"({r['jobs']} jobs)", f"{r['seconds']:.1f} s, {r['max_rss_mb']:.0f} MB",
+            rows.append(("dag_scale", f"snakemake -n, {r['children']} children, chunk "
+                         f"{r['chunk']} ({r['jobs']} jobs), groups {r['groups']}",
+                         f"{r['seconds']:.1f} s, {r['max_rss_mb']:.0f} MB",
                          r["machine"]))  # fmt: skip
     f = results / "search_efficiency_final.csv"
     if f.exists():
