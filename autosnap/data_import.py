@@ -19,7 +19,7 @@ import pandas as pd
 from autosnap.data import SPLITS, in_plane_angle, patch_grid, sample_image, to_patch
 from autosnap.errors import InputError
 from autosnap.fluoro import LANDMARKS_MM
-from autosnap.tables import DATA_COLUMNS, TableError, write_table
+from autosnap.tables import DATA_COLUMNS, TableError, read_table, write_table
 
 POSE_COLUMNS = ["file", "col", "row", "angle_deg", "mm_per_px"]
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".dcm", ".npy")
@@ -63,12 +63,7 @@ def read_image(path: Path) -> np.ndarray:
 
 
 def read_poses(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise TableError(f"{path}: pose table not found")
-    df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    missing = [c for c in POSE_COLUMNS if c not in df.columns]
-    if missing:
-        raise TableError(f"{path}: missing column(s) {missing}; expected {POSE_COLUMNS}")
+    df = read_table(path, POSE_COLUMNS)
     if "split" in df.columns and not df["split"].isin(SPLITS).all():
         bad = sorted(set(df["split"]) - set(SPLITS))
         raise TableError(f"{path}: column 'split' has {bad}, expected one of {SPLITS}")

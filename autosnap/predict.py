@@ -21,7 +21,7 @@ from autosnap.data_import import read_image
 from autosnap.errors import InputError
 from autosnap.pose import recover_pose
 from autosnap.progress import track
-from autosnap.tables import TableError, write_table
+from autosnap.tables import read_table, write_table
 from autosnap.train import normalise_images, targets_to_landmarks
 
 GUESS_COLUMNS = ["file", "col", "row", "angle_deg"]
@@ -51,17 +51,6 @@ class ExportedModel:
         return from_patch(pred, centre, angle, self.shape)
 
 
-def read_guesses(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
-    if not path.exists():
-        raise TableError(f"{path}: table of first guesses not found")
-    df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    missing = [c for c in GUESS_COLUMNS if c not in df.columns]
-    if missing:
-        raise TableError(f"{path}: missing column(s) {missing}; expected {GUESS_COLUMNS}")
-    return df
-
-
 def predict_poses(
     model_dir: str | Path,
     images_dir: str | Path,
@@ -74,7 +63,7 @@ def predict_poses(
     if iterations < 0:
         raise InputError(f"iterations must be 0 or more, got {iterations}")
     model = ExportedModel(model_dir)
-    table = read_guesses(guesses)
+    table = read_table(guesses, GUESS_COLUMNS)
     rows = []
     for i, g in track(table.iterrows(), len(table), "predict"):
         image = read_image(Path(images_dir) / str(g.file))

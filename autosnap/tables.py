@@ -48,14 +48,17 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 def read_table(path: str | Path, columns: Iterable[str] = ()) -> pd.DataFrame:
-    """Read a Parquet table and check that it has `columns`."""
+    """Read a Parquet table (or, for tables users write by hand, a .csv file) and check
+    that it has `columns`."""
     path = Path(path)
     if not path.exists():
         raise TableError(f"{path}: file not found")
+    csv = path.suffix == ".csv"
     try:
-        df = pd.read_parquet(path)
+        df = pd.read_csv(path) if csv else pd.read_parquet(path)
     except Exception as e:  # pyarrow raises several types for corrupt files
-        raise TableError(f"{path}: not a readable Parquet table ({e})") from e
+        kind = "CSV" if csv else "Parquet"
+        raise TableError(f"{path}: not a readable {kind} table ({e})") from e
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise TableError(f"{path}: missing column(s) {missing}, found {list(df.columns)}")
