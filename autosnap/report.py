@@ -79,23 +79,17 @@ def plot_predictor(metrics: pd.DataFrame, path: Path) -> Path:
 
 
 def plot_final(summary: pd.DataFrame, path: Path) -> Path:
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    """Test errors of every candidate, found and baseline, mean ± sd over seeds (their
+    cost is in the Pareto figure)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     ok = summary[summary["seeds_ok"] > 0]
     colours = ["#d62728" if c.startswith("best") else "#1f77b4" for c in ok["candidate"]]
-    ax1.bar(ok["candidate"], ok["landmark_err_mm_mean"], yerr=ok["landmark_err_mm_std"].fillna(0),
-            color=colours, capsize=4)  # fmt: skip
-    ax1.set_ylabel("landmark error on test (mm), mean ± sd over seeds")
-    ax1.set_title("final comparison (red: found, blue: baselines)")
-    ax2.errorbar(ok["params"], ok["landmark_err_mm_mean"], yerr=ok["landmark_err_mm_std"].fillna(0),
-                 fmt="none", ecolor="#999999")  # fmt: skip
-    ax2.scatter(ok["params"], ok["landmark_err_mm_mean"], c=colours)
-    for _, r in ok.iterrows():
-        ax2.annotate(r["candidate"], (r["params"], r["landmark_err_mm_mean"]), fontsize=8,
-                     xytext=(4, 4), textcoords="offset points")  # fmt: skip
-    ax2.set_xscale("log")
-    ax2.set_xlabel("parameters")
-    ax2.set_ylabel("landmark error (mm)")
-    ax2.set_title("error vs size")
+    for ax, metric, label in ((axes[0], "landmark_err_mm", "landmark error on test (mm)"),
+                              (axes[1], "angle_err_deg", "angle error on test (deg)")):  # fmt: skip
+        ax.bar(ok["candidate"], ok[f"{metric}_mean"], yerr=ok[f"{metric}_std"].fillna(0),
+               color=colours, capsize=4)  # fmt: skip
+        ax.set_ylabel(f"{label}, mean ± sd over seeds")
+    fig.suptitle("final comparison (red: found, blue: baselines)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -207,8 +201,10 @@ def plot_pareto(summary: pd.DataFrame, path: Path) -> tuple[Path, pd.DataFrame]:
         for i, r in ok.iterrows():  # labels staggered: twin candidates share a point
             ax.annotate(r["candidate"], (r[cost], r["landmark_err_mm_mean"]), fontsize=8,
                         xytext=(4, 4 - 10 * (i % 2)), textcoords="offset points")  # fmt: skip
-        if cost == "params":
+        if cost == "params":  # log scale, every tick labelled (rarely a decade apart)
             ax.set_xscale("log")
+            ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1, 2, 5)))
+            ax.xaxis.set_major_formatter(matplotlib.ticker.EngFormatter())
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel(label)
         ax.set_ylabel("landmark error on test (mm)")

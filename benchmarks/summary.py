@@ -67,6 +67,13 @@ def _rows(results: Path) -> list[tuple[str, str, str, str]]:
                     t["machine"].iloc[0],
                 )
             )
+    f = results / "predict_iterations.csv"
+    if f.exists():
+        for _, r in pd.read_csv(f).iterrows():
+            rows.append(("predict_iterations", f"median pose error after {r['iteration']} "
+                         f"predict iteration(s), {r['frames']} frames, {r['architecture']}",
+                         f"{r['position_err_mm_median']:.2f} mm, "
+                         f"{r['angle_err_deg_median']:.2f} deg", r["machine"]))  # fmt: skip
     f = results / "nasbench_graph_final.csv"
     if f.exists():
         for _, r in pd.read_csv(f).iterrows():
