@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 from machine import machine
-from summary import write_summary
+from summary import publish
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -84,9 +84,7 @@ def main() -> None:
                     rows.append(measure(rounds, k, chunk, work, groups))
                     print(rows[-1])
     df = pd.DataFrame(rows)
-    df.to_csv(Path(args.out) / "dag_scale.csv", index=False)
-    print(df.to_string(index=False))
-    write_summary(args.out)
+    publish(df, args.out, "dag_scale")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 from machine import machine
-from summary import write_summary
+from summary import publish
 
 from autosnap import stages
 from autosnap.snap import Snap
@@ -103,9 +103,7 @@ def main() -> None:
     df["inprocess_not_training"] = 1 - trained0 / wall0
     df["ratio"] = df["per_child_s"] / df["inprocess_per_child_s"]
     df["machine"] = machine()
-    df.to_csv(Path(args.out) / "pipeline_overhead.csv", index=False)
-    print(df.to_string(index=False))
-    write_summary(args.out)
+    publish(df, args.out, "pipeline_overhead")
 
 
 if __name__ == "__main__":

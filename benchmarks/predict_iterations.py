@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from machine import machine
-from summary import write_summary
+from summary import publish
 
 from autosnap.config import from_dict, load_yaml
 from autosnap.data import DataConfig, Renderer, in_plane_angle, random_pose
@@ -78,9 +78,7 @@ def main() -> None:
         "architecture"
     ]
     table["machine"] = machine()
-    table.to_csv(Path(args.out) / "predict_iterations.csv", index=False)
-    print(table.to_string(index=False))
-    write_summary(args.out)
+    publish(table, args.out, "predict_iterations")
 
 
 if __name__ == "__main__":

@@ -101,5 +101,14 @@ def write_summary(results: str | Path = HERE / "results") -> Path:
     return out
 
 
+def publish(table: pd.DataFrame, results: str | Path, name: str) -> Path:
+    """Write a benchmark's table as `{name}.csv`, show it, and refresh SUMMARY.md."""
+    path = Path(results) / f"{name}.csv"
+    table.to_csv(path, index=False)
+    print(table.to_string(index=False))
+    write_summary(results)
+    return path
+
+
 if __name__ == "__main__":
     print(write_summary())
