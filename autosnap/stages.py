@@ -124,9 +124,11 @@ KILL_LIMIT = 2
 
 def child_started(marker: Path) -> int:
     """Count a start of a child's training in its marker file (removed when the child
-    ends) and return how many starts there were before this one."""
+    ends) and return how many starts there were before this one. Once there were
+    KILL_LIMIT, the child will not train, so the count stays."""
     starts = int(marker.read_text().split()[0]) if marker.exists() else 0
-    marker.write_text(f"{starts + 1} {os.getpid()} {socket.gethostname()}\n")
+    if starts < KILL_LIMIT:
+        marker.write_text(f"{starts + 1} {os.getpid()} {socket.gethostname()}\n")
     return starts
 
 

@@ -297,6 +297,7 @@ def test_a_child_that_kills_its_job_twice_is_recorded_and_the_round_goes_on(tmp_
     assert (history.loc[history["status"] != "killed", "status"] == "ok").all()
     killed = history[history["status"] == "killed"].iloc[0]
     assert "died 2 times" in killed["error"] and killed["params"] > 0
+    assert victim.read_text().split()[0] == "2"  # kept, and recording it is not a start
 
 
 def test_lint_and_format_are_clean():
