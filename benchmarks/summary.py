@@ -6,86 +6,89 @@ never disagrees with them; `python benchmarks/summary.py` rewrites it on its own
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 
+Row = tuple[str, str, str]  # (what, figure, machine)
+
+
+def _throughput(r: pd.Series) -> Row:
+    cl = "channels-last" if r["channels_last"] else "contiguous"
+    return (f"training img/s, ours / plain loop, {r['size']}, {cl}", f"{r['ratio']:.2f}x",
+            r["machine"])  # fmt: skip
+
+
+def _overhead(r: pd.Series) -> Row:
+    return (f"wall per child, {r['mode']} / in-process ({r['children']} children, chunk "
+            f"{r['chunk']})", f"{r['ratio']:.2f}x ({r['per_child_s']:.2f} s vs "
+            f"{r['inprocess_per_child_s']:.2f} s; {r['not_training']:.0%} not training)",
+            r["machine"])  # fmt: skip
+
+
+def _dag(r: pd.Series) -> Row:
+    return (f"snakemake -n, {r['children']} children, chunk {r['chunk']} ({r['jobs']} jobs), "
+            f"groups {r['groups']}", f"{r['seconds']:.1f} s, {r['max_rss_mb']:.0f} MB",
+            r["machine"])  # fmt: skip
+
+
+def _search(r: pd.Series) -> Row:
+    return (f"best val value after {r['children']} children, {r['strategy']} ({r['seeds']} "
+            f"seeds, {r['config']})", f"{r['best_value_mean']:.3f} ± {r['best_value_std']:.3f} "
+            f"({r['best_err_mm_mean']:.3f} mm)", r["machine"])  # fmt: skip
+
+
+def _predict(r: pd.Series) -> Row:
+    return (f"median pose error after {r['iteration']} predict iteration(s), {r['frames']} "
+            f"frames, {r['architecture']}", f"{r['position_err_mm_median']:.2f} mm, "
+            f"{r['angle_err_deg_median']:.2f} deg", r["machine"])  # fmt: skip
+
+
+def _nasbench(r: pd.Series) -> Row:
+    return (f"test acc of best-val arch, {r['dataset']}, {r['strategy']} ({r['queries']} "
+            f"queries, {r['seeds']} seeds)", f"{r['test_mean']:.4f} ± {r['test_std']:.4f}",
+            "2 CPU cores (x86_64)")  # fmt: skip
+
+
+def _timing(t: pd.DataFrame) -> list[Row]:
+    """Value-model fit and latent-ascent propose per round, medians over the table."""
+    auto = t[t["strategy"] == "autosnap"]
+    if not auto["fit_s"].notna().any():
+        return []
+    machine = t["machine"].iloc[0]
+    propose = auto[auto["round"] > 0]["propose_s"]
+    return [
+        ("value-model fit per round (autosnap)", f"{auto['fit_s'].median():.1f} s median", machine),
+        ("latent-ascent propose per round (autosnap)", f"{propose.median():.2f} s median", machine),
+    ]
+
+
+def _each(row: Callable[[pd.Series], Row]) -> Callable[[pd.DataFrame], list[Row]]:
+    """A table's summary rows: one per table row."""
+    return lambda df: [row(r) for _, r in df.iterrows()]
+
+
+#: Table file -> (benchmark, its summary rows), in the summary's order.
+TABLES = {
+    "child_throughput.csv": ("child_throughput", _each(_throughput)),
+    "pipeline_overhead.csv": ("pipeline_overhead", _each(_overhead)),
+    "dag_scale.csv": ("dag_scale", _each(_dag)),
+    "search_efficiency_final.csv": ("search_efficiency", _each(_search)),
+    "search_efficiency_timing.csv": ("search_efficiency", _timing),
+    "predict_iterations.csv": ("predict_iterations", _each(_predict)),
+    "nasbench_graph_final.csv": ("nasbench_graph", _each(_nasbench)),
+}
+
 
 def _rows(results: Path) -> list[tuple[str, str, str, str]]:
     """(benchmark, what, figure, machine) for each table that exists."""
     rows = []
-    f = results / "child_throughput.csv"
-    if f.exists():
-        for _, r in pd.read_csv(f).iterrows():
-            cl = "channels-last" if r["channels_last"] else "contiguous"
-            rows.append(("child_throughput", f"training img/s, ours / plain loop, {r['size']}, "
-                         f"{cl}", f"{r['ratio']:.2f}x", r["machine"]))  # fmt: skip
-    f = results / "pipeline_overhead.csv"
-    if f.exists():
-        for _, r in pd.read_csv(f).iterrows():
-            rows.append(("pipeline_overhead", f"wall per child, {r['mode']} / in-process "
-                         f"({r['children']} children, chunk {r['chunk']})",
-                         f"{r['ratio']:.2f}x ({r['per_child_s']:.2f} s vs "
-                         f"{r['inprocess_per_child_s']:.2f} s; {r['not_training']:.0%} not "
-                         "training)", r["machine"]))  # fmt: skip
-    f = results / "dag_scale.csv"
-    if f.exists():
-        for _, r in pd.read_csv(f).iterrows():
-            rows.append(("dag_scale", f"snakemake -n, {r['children']} children, chunk "
-                         f"{r['chunk']} ({r['jobs']} jobs), groups {r['groups']}",
-                         f"{r['seconds']:.1f} s, {r['max_rss_mb']:.0f} MB",
-                         r["machine"]))  # fmt: skip
-    f = results / "search_efficiency_final.csv"
-    if f.exists():
-        df = pd.read_csv(f).set_index("strategy")
-        for s, r in df.iterrows():
-            rows.append(("search_efficiency", f"best val value after {r['children']} children, "
-                         f"{s} ({r['seeds']} seeds, {r['config']})",
-                         f"{r['best_value_mean']:.3f} ± {r['best_value_std']:.3f} "
-                         f"({r['best_err_mm_mean']:.3f} mm)", r["machine"]))  # fmt: skip
-    f = results / "search_efficiency_timing.csv"
-    if f.exists():
-        t = pd.read_csv(f)
-        auto = t[t["strategy"] == "autosnap"]
-        if auto["fit_s"].notna().any():
-            rows.append(
-                (
-                    "search_efficiency",
-                    "value-model fit per round (autosnap)",
-                    f"{auto['fit_s'].median():.1f} s median",
-                    t["machine"].iloc[0],
-                )
-            )
-            prop = auto[auto["round"] > 0]["propose_s"]
-            rows.append(
-                (
-                    "search_efficiency",
-                    "latent-ascent propose per round (autosnap)",
-                    f"{prop.median():.2f} s median",
-                    t["machine"].iloc[0],
-                )
-            )
-    f = results / "predict_iterations.csv"
-    if f.exists():
-        for _, r in pd.read_csv(f).iterrows():
-            rows.append(("predict_iterations", f"median pose error after {r['iteration']} "
-                         f"predict iteration(s), {r['frames']} frames, {r['architecture']}",
-                         f"{r['position_err_mm_median']:.2f} mm, "
-                         f"{r['angle_err_deg_median']:.2f} deg", r["machine"]))  # fmt: skip
-    f = results / "nasbench_graph_final.csv"
-    if f.exists():
-        for _, r in pd.read_csv(f).iterrows():
-            rows.append(
-                (
-                    "nasbench_graph",
-                    f"test acc of best-val arch, {r['dataset']}, "
-                    f"{r['strategy']} ({r['queries']} queries, {r['seeds']} seeds)",
-                    f"{r['test_mean']:.4f} ± {r['test_std']:.4f}",
-                    "2 CPU cores (x86_64)",
-                )
-            )
+    for name, (bench, summarise) in TABLES.items():
+        if (results / name).exists():
+            rows += [(bench, *r) for r in summarise(pd.read_csv(results / name))]
     return rows
 
 
