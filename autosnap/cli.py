@@ -12,7 +12,7 @@ from pathlib import Path
 
 from autosnap.errors import InputError
 from autosnap.progress import setup_logging
-from autosnap.snap import DEFAULT_MAX_LEN, Snap, sample_snaps
+from autosnap.space.snap import DEFAULT_MAX_LEN, Snap, sample_snaps
 
 USAGE_ERROR = 2
 
@@ -49,7 +49,7 @@ def cmd_snap_check(args: argparse.Namespace) -> int:
             continue
         line = f"{snap.snap_id}  {snap.canonical}  {snap.text}"
         if args.width is not None:
-            from autosnap.net import SnapNet, count_macs, count_params
+            from autosnap.models.snapnet import SnapNet, count_macs, count_params
 
             net = SnapNet(
                 snap, outputs=args.outputs, width=args.width, stages=args.stages, blocks=args.blocks
@@ -73,7 +73,7 @@ def cmd_snap_sample(args: argparse.Namespace) -> int:
 
 def cmd_snap_draw(args: argparse.Namespace) -> int:
     """Draw the block of a SNAP as a graph."""
-    from autosnap.draw import save_block_drawing
+    from autosnap.space.draw import save_block_drawing
 
     snap = Snap.parse(args.snap, args.max_len)
     print(save_block_drawing(snap, args.output))
@@ -99,7 +99,7 @@ def cmd_data_make(args: argparse.Namespace) -> int:
 
 def cmd_data_import(args: argparse.Namespace) -> int:
     """Cut patches from real images and a pose table into the same tables."""
-    from autosnap.data_import import import_dataset
+    from autosnap.data.importer import import_dataset
 
     paths = import_dataset(args.images, args.poses, args.out, patch=args.patch, seed=args.seed)
     for name, path in paths.items():
@@ -112,21 +112,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     from autosnap import stages
 
     train, search = _sections(args.config, "train", "search")
-    overrides = {"device": args.device, "threads": args.threads}
-    train = {**(train or {}), **{k: v for k, v in overrides.items() if v}}
-    max_len = stages.search_config(search).max_len
+    # `or None`: 0 threads and an empty device mean "as the config says", as before.
+    overrides = {"device": args.device or None, "threads": args.threads or None,
+                 "seed": args.seed}  # fmt: skip
     if args.snap:
-        snap = Snap.parse(args.snap, max_len)
-        meta = {"round": args.round, "slot": args.slot, "origin": "cli"}
-        rows = stages.train_snaps([snap], [meta], [args.out], args.data, train, args.evaluate,
-                                  seed=args.seed)  # fmt: skip
         outs = [args.out]
+        row = stages.train_snap(args.snap, args.out, args.data, train, search, args.evaluate,
+                                args.round, args.slot, **overrides)  # fmt: skip
+        rows = [row]
     else:
         if "{slot}" not in args.out:
             raise UsageError("with --proposals, --out must contain {slot}")
         outs = [args.out.format(slot=s) for s in args.slots]
-        rows = stages.train_slots(args.proposals, args.slots, outs, args.data, train, max_len,
-                                  args.evaluate)  # fmt: skip
+        max_len = stages.search_config(search).max_len
+        rows = stages.train_children(args.proposals, args.slots, outs, args.data, train,
+                                     max_len, args.evaluate, **overrides)  # fmt: skip
     for out, row in zip(outs, rows, strict=True):
         print(f"{out}: {row['status']} value={row['value']:.4f}")
     return 0
@@ -137,7 +137,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from autosnap import stages
 
     search, vm = _sections(args.config, "search", "value_model")
-    row = stages.fit(args.history, search, vm, args.out, args.metrics, args.round)
+    row = stages.fit_value_model(args.history, search, vm, args.out, args.metrics, args.round)
     print(f"{args.out}: tau={row['kendall_tau']:.3f} recon={row['recon_acc']:.3f}")
     return 0
 
@@ -168,8 +168,6 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def _checkpoint_of(source: str, args: argparse.Namespace) -> Path:
     """A checkpoint file as given; in a run folder (results/ or the project folder) the
     best SNAP's first seed; a SNAP is trained on the config's final budget first."""
-    from autosnap import stages
-
     path = Path(source)
     if path.is_file():
         return path
@@ -182,21 +180,10 @@ def _checkpoint_of(source: str, args: argparse.Namespace) -> Path:
         if not found:
             raise UsageError(f"{final}/best1: no trained checkpoint (seed_*.pt)")
         return found[0]
-    train, final_section, search = _sections(args.config, "train", "final", "search")
-    from autosnap.config import from_dict
-    from autosnap.final import FINAL_COLUMNS, FinalConfig
+    from autosnap.final import retrain
 
-    fcfg = from_dict(FinalConfig, final_section, "final")
-    snap = Snap.parse(source, stages.search_config(search).max_len)
-    seed = fcfg.seeds[0] if args.seed is None else args.seed
-    out = Path(args.output)
-    meta = {"candidate": "cli", "round": -1, "slot": -1, "origin": "cli"}
-    (row,) = stages.train_snaps([snap], [meta], [out / "checkpoint.parquet"], args.data,
-                                {**(train or {}), **fcfg.train}, "test", seed, FINAL_COLUMNS,
-                                weights=[out / "checkpoint.pt"])  # fmt: skip
-    if row["status"] != "ok":
-        raise UsageError(f"training '{source}' failed ({row['status']}): {row['error']}")
-    return out / "checkpoint.pt"
+    train, final, search = _sections(args.config, "train", "final", "search")
+    return retrain(source, Path(args.output), args.data, train, final, search, args.seed)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """The trained winner as files a user deploys without autosnap.
 
-`export_model` writes, from a checkpoint (autosnap.checkpoint):
+`export_model` writes, from a checkpoint (autosnap.training.checkpoint):
 
 - model.torchscript.pt: TorchScript (traced), `torch.jit.load` and call (torch 2.13
   deprecates TorchScript; it is written for the C++/LibTorch users who still need it);
@@ -31,26 +31,18 @@ import pandas as pd
 import torch
 import yaml
 
-from autosnap import baselines, net
-from autosnap.checkpoint import Checkpoint, load_checkpoint
-from autosnap.data import load_split
+from autosnap.data.dataset import load_split
+from autosnap.data.encoding import NORMALISATION, OUTPUTS, normalise_images
 from autosnap.errors import InputError
-from autosnap.fluoro import LANDMARKS_MM
+from autosnap.models import i3posnet, snapnet
+from autosnap.models.factory import NETWORKS
 from autosnap.progress import log
-from autosnap.train import normalise_images
+from autosnap.sim.fluoro import LANDMARKS_MM
+from autosnap.training.checkpoint import Checkpoint, load_checkpoint
 
 TOLERANCE = 1e-4
 LANDMARK_NAMES = ["reference point (0, 0)", "axis +1.5 mm", "axis +3 mm (towards the tip)",
                   "axis -1.5 mm", "across +1.5 mm", "across -1.5 mm"]  # fmt: skip
-NORMALISATION = (
-    "patch p = transmitted fraction I/I0 in (0, 1] (metal dark), bilinearly sampled on a "
-    "grid centred on the pose estimate with its +column axis along the estimated axis; "
-    "a = -log(max(p, 1e-4)); x = (a - mean(a)) / (std(a) + 1e-6) per patch"
-)
-OUTPUTS = (
-    "12 numbers: six landmarks as (col, row) pairs, each (landmark_px - c) / (W / 2) with "
-    "c = ((W - 1) / 2, (H - 1) / 2) in patch pixels"
-)
 
 
 class ExportError(Exception):
@@ -91,20 +83,20 @@ def standalone_source(ck: Checkpoint) -> str:
         from torch import nn
 
         ''')  # fmt: skip
-    parts = [head, inspect.getsource(net.conv_bn_relu)]
+    parts = [head, inspect.getsource(snapnet.conv_bn_relu)]
     if ck.kind == "hand":
-        cls = baselines.HAND_DESIGNED[ck.arch.name]
+        cls = NETWORKS[ck.arch.name]
         parts += [
-            f"I3POSNET_CHANNELS = {baselines.I3POSNET_CHANNELS}\n",
-            f"I3POSNET_HIDDEN = {baselines.I3POSNET_HIDDEN}\n",
+            f"I3POSNET_CHANNELS = {i3posnet.I3POSNET_CHANNELS}\n",
+            f"I3POSNET_HIDDEN = {i3posnet.I3POSNET_HIDDEN}\n",
             inspect.getsource(cls),
             f"\ndef build() -> nn.Module:\n    return {cls.__name__}({(h, w)}, 12)\n",
         ]
     else:
         nodes = ", ".join(f"SimpleNamespace(op={n.op!r}, inputs={n.inputs!r})"
                           for n in ck.arch.dag.nodes)  # fmt: skip
-        parts += [inspect.getsource(f) for f in (net.separable, net.make_op)]
-        parts += [inspect.getsource(net.SnapBlock), inspect.getsource(net.SnapNet)]
+        parts += [inspect.getsource(f) for f in (snapnet.separable, snapnet.make_op)]
+        parts += [inspect.getsource(snapnet.SnapBlock), inspect.getsource(snapnet.SnapNet)]
         cfg = ck.train
         parts.append(
             f"\n# The SNAP '{ck.arch.text}' as its block graph (node 0 is the block input).\n"

@@ -1,62 +1,37 @@
 """The final comparison: the best SNAPs found and the baselines, retrained with the
 full budget over several seeds and scored on the test split.
 
-Candidates are named statically so the workflow's DAG is known before the search runs:
-`best1`..`bestN` (the search's best by validation value, read from the last history),
-the baselines `i3posnet` (hand-designed, autosnap.baselines) and `resnet` (the SNAP
-`dup c3 c3 add`), and `random` (the best of a random search with the same number of
-children, when `final.random_search` asks for one).
+Candidates are named statically so the workflow's DAG is known before the search runs
+(training.config.FinalConfig.candidates): `best1`..`bestN` (the search's best by
+validation value, read from the last history), the baselines `i3posnet` and `resnet`
+(autosnap.models.baselines), and `random` (the best of a random search with the same
+number of children, when `final.random_search` asks for one).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from autosnap.baselines import HAND_DESIGNED, HandDesigned
+from autosnap.config import from_dict
 from autosnap.errors import InputError
-from autosnap.snap import Snap
-from autosnap.strategies import evaluated
+from autosnap.models.baselines import BASELINE_SNAPS, HAND_DESIGNED, HandDesigned
+from autosnap.models.factory import Architecture
+from autosnap.search.config import SearchConfig
+from autosnap.search.history import ranked
+from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, read_table, write_table
+from autosnap.training.config import FinalConfig
+from autosnap.training.runner import train_snaps
+from autosnap.training.trainer import result_row
 
-#: Hand-designed SNAPs compared with the search's result.
-BASELINE_SNAPS = {"resnet": "dup c3 c3 add"}
-BASELINES = ("i3posnet", *BASELINE_SNAPS)
 FINAL_COLUMNS = ["candidate", *CHILD_COLUMNS]
 METRICS = ["value", "landmark_err_mm", "position_err_mm", "angle_err_deg"]
 
 
-@dataclass(frozen=True)
-class FinalConfig:
-    """The `final:` section of a config."""
-
-    #: How many of the best SNAPs found are retrained.
-    top: int = 3
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    #: Overrides of the `train:` section for the full budget (for example more epochs).
-    train: dict = field(default_factory=dict)
-    baselines: list[str] = field(default_factory=lambda: ["i3posnet", "resnet"])
-    #: Also run a random search with the search's budget (rounds x children) and retrain
-    #: its best as candidate `random`.
-    random_search: bool = False
-
-    def __post_init__(self) -> None:
-        unknown = sorted(set(self.baselines) - set(BASELINES))
-        if unknown:
-            raise ValueError(f"unknown baseline(s) {unknown}, expected some of {list(BASELINES)}")
-        if not self.seeds:
-            raise ValueError("seeds must list at least one seed")
-
-    @property
-    def candidates(self) -> list[str]:
-        found = [f"best{i}" for i in range(1, self.top + 1)]
-        return found + (["random"] if self.random_search else []) + list(self.baselines)
-
-
-def candidate_arch(candidate: str, history: str | Path, max_len: int) -> Snap | HandDesigned | None:
+def candidate_arch(candidate: str, history: str | Path, max_len: int) -> Architecture | None:
     """What a candidate trains: a baseline, or the i-th best SNAP of `history` by
     validation value (`random`: the best of the random search's history); None when the
     history has fewer successful children."""
@@ -70,8 +45,64 @@ def candidate_arch(candidate: str, history: str | Path, max_len: int) -> Snap | 
         rank = int(candidate[4:])
     else:
         raise InputError(f"unknown final candidate '{candidate}'")
-    best = evaluated(read_table(history, CHILD_COLUMNS)).sort_values("value", ascending=False)
+    best = ranked(read_table(history, CHILD_COLUMNS))
     return Snap.parse(best["snap"].iloc[rank - 1], max_len) if rank <= len(best) else None
+
+
+def final_run(
+    candidate: str,
+    seed: int,
+    history: str | Path,
+    data_dir: str | Path,
+    train: dict | None,
+    final: dict | None,
+    search: dict | None,
+    out: str | Path,
+    cache_dir: str | Path | None = None,
+    weights: str | Path | None = None,
+    random_history: str | Path | None = None,
+    **overrides: object,
+) -> dict:
+    """Retrain one final candidate with one seed on the full budget (the `train:`
+    section, `final.train` and `overrides` on top), scored on test; with `weights`,
+    keep the trained network there (autosnap.training.checkpoint)."""
+    fcfg = from_dict(FinalConfig, final, "final")
+    cfg = fcfg.train_config({**(train or {}), **overrides}, seed)
+    source = random_history if candidate == "random" else history
+    arch = candidate_arch(candidate, source, from_dict(SearchConfig, search, "search").max_len)
+    meta = {"candidate": candidate, "round": -1, "slot": -1, "origin": "final"}
+    if arch is None:
+        error = f"{source} has fewer successful children than {candidate} needs"
+        row = result_row(None, meta, seed, "", "no_candidate", error)
+        write_table(pd.DataFrame([row])[FINAL_COLUMNS], out)
+        return row
+    (row,) = train_snaps([arch], [meta], [out], data_dir, cfg, "test", FINAL_COLUMNS, cache_dir,
+                         weights=None if weights is None else [weights])  # fmt: skip
+    return row
+
+
+def retrain(
+    snap: str,
+    out_dir: Path,
+    data_dir: str | Path,
+    train: dict | None,
+    final: dict | None,
+    search: dict | None,
+    seed: int | None = None,
+) -> Path:
+    """Train a SNAP given as text on the final budget (seed: `final.seeds[0]` unless
+    given), scored on test, and return its checkpoint `out_dir/checkpoint.pt` (what
+    `autosnap export SNAP` exports)."""
+    fcfg = from_dict(FinalConfig, final, "final")
+    seed = fcfg.seeds[0] if seed is None else seed
+    snap_ = Snap.parse(snap, from_dict(SearchConfig, search, "search").max_len)
+    meta = {"candidate": "cli", "round": -1, "slot": -1, "origin": "cli"}
+    (row,) = train_snaps([snap_], [meta], [out_dir / "checkpoint.parquet"], data_dir,
+                         fcfg.train_config(train, seed), "test", FINAL_COLUMNS,
+                         weights=[out_dir / "checkpoint.pt"])  # fmt: skip
+    if row["status"] != "ok":
+        raise InputError(f"training '{snap}' failed ({row['status']}): {row['error']}")
+    return out_dir / "checkpoint.pt"
 
 
 def summarise(tables: list[str | Path], out: str | Path) -> pd.DataFrame:

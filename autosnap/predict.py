@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autosnap.data import from_patch, patch_grid, sample_image
-from autosnap.data_import import read_image
+from autosnap.data.encoding import normalise_images, targets_to_landmarks
+from autosnap.data.importer import read_image
+from autosnap.data.patches import cut_patch, from_patch
+from autosnap.data.pose import recover_pose
 from autosnap.errors import InputError
-from autosnap.pose import recover_pose
 from autosnap.progress import track
 from autosnap.tables import read_table, write_table
-from autosnap.train import normalise_images, targets_to_landmarks
 
 GUESS_COLUMNS = ["file", "col", "row", "angle_deg"]
 
@@ -45,7 +45,7 @@ class ExportedModel:
 
     def landmarks(self, image: np.ndarray, centre: tuple[float, float], angle: float) -> np.ndarray:
         """Predicted landmarks (6, 2) in image pixels for the patch cut at (centre, angle)."""
-        patch = sample_image(image, patch_grid(centre, angle, self.shape))
+        patch = cut_patch(image, centre, angle, self.shape)
         (y,) = self.session.run(None, {"patch": normalise_images(patch[None, None])})
         pred = targets_to_landmarks(y, *self.shape)[0]
         return from_patch(pred, centre, angle, self.shape)

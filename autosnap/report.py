@@ -17,9 +17,16 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from autosnap.draw import draw_block  # noqa: E402
-from autosnap.snap import Snap  # noqa: E402
-from autosnap.strategies import evaluated  # noqa: E402
+from autosnap.config import from_dict  # noqa: E402
+from autosnap.data.dataset import load_split  # noqa: E402
+from autosnap.data.encoding import normalise_images, targets_to_landmarks  # noqa: E402
+from autosnap.search.config import SearchConfig  # noqa: E402
+from autosnap.search.history import evaluated, ranked  # noqa: E402
+from autosnap.search.value_model import ValueModel  # noqa: E402
+from autosnap.space.draw import draw_block  # noqa: E402
+from autosnap.space.snap import Snap  # noqa: E402
+from autosnap.tables import read_table  # noqa: E402
+from autosnap.training.checkpoint import load_checkpoint  # noqa: E402
 
 ORIGIN_COLOURS = {"random": "#999999", "ascent": "#d62728", "mutation": "#ff7f0e",
                   "evolution": "#2ca02c", "cli": "#1f77b4"}  # fmt: skip
@@ -97,7 +104,7 @@ def plot_final(summary: pd.DataFrame, path: Path) -> Path:
 
 
 def plot_best_blocks(history: pd.DataFrame, path: Path, n: int = 3) -> tuple[Path, pd.DataFrame]:
-    best = evaluated(history).sort_values("value", ascending=False).head(n)
+    best = ranked(history).head(n)
     fig, axes = plt.subplots(1, max(len(best), 1), figsize=(4 * max(len(best), 1), 6))
     axes = np.atleast_1d(axes)
     for ax, (_, r) in zip(axes, best.iterrows(), strict=False):
@@ -220,10 +227,6 @@ def plot_pareto(summary: pd.DataFrame, path: Path) -> tuple[Path, pd.DataFrame]:
 def prediction_examples(checkpoint: str | Path, test: str | Path, path: Path, n: int = 8
                         ) -> tuple[Path, pd.DataFrame]:  # fmt: skip
     """Test patches with the true (green) and predicted (red) landmarks of a trained net."""
-    from autosnap.checkpoint import load_checkpoint
-    from autosnap.data import load_split
-    from autosnap.train import normalise_images, targets_to_landmarks
-
     ck = load_checkpoint(checkpoint)
     images, landmarks, mm = load_split(test)
     images, landmarks, mm = images[:n], landmarks[:n], mm[:n]
@@ -334,3 +337,38 @@ def write_report(
     index = out / "index.html"
     index.write_text("\n".join(parts))
     return index
+
+
+def report_from_files(
+    history: str | Path,
+    summary: str | Path,
+    out_dir: str | Path,
+    search: dict | None,
+    metrics: list[str | Path] = (),
+    proposals: list[str | Path] = (),
+    model: str | Path | None = None,
+    random_history: str | Path | None = None,
+    data_examples: str | Path | None = None,
+    checkpoint: str | Path | None = None,
+    test: str | Path | None = None,
+) -> Path:
+    """write_report from the files a run leaves (what the workflow's report rule has):
+    the value-model metrics and proposals of every round, concatenated; `search` is the
+    `search:` section the value model's grammar comes from."""
+    grammar = from_dict(SearchConfig, search, "search").grammar
+
+    def concat(paths: list[str | Path]) -> pd.DataFrame | None:
+        return pd.concat([read_table(p) for p in paths], ignore_index=True) if paths else None
+
+    return write_report(
+        read_table(history),
+        concat(list(metrics)),
+        read_table(summary),
+        out_dir,
+        data_examples=data_examples,
+        random_history=read_table(random_history) if random_history else None,
+        proposals=concat(list(proposals)),
+        value_model=ValueModel.load(model, grammar) if model else None,
+        checkpoint=checkpoint,
+        test=test,
+    )

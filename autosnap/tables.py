@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -32,19 +32,26 @@ class TableError(InputError):
     """A missing, unreadable or malformed table (names the file and the column)."""
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write `df` as Parquet atomically (temporary file in the same folder, then rename)."""
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Call `write(tmp)` on a temporary name in the folder of `path`, then rename it into
+    place: the one way every table, model and checkpoint reaches the disk, so a reader
+    sees the old file or the whole new one, never a part."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        df.to_parquet(tmp, index=False)
+        write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write `df` as Parquet atomically."""
+    return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def read_table(path: str | Path, columns: Iterable[str] = ()) -> pd.DataFrame:

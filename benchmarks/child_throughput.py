@@ -19,10 +19,12 @@ import torch
 from torch import nn
 
 from autosnap.config import from_dict
-from autosnap.data import DataConfig, make_dataset
-from autosnap.device import select_device
-from autosnap.net import SnapNet
-from autosnap.train import Split, TrainConfig, fit
+from autosnap.data.config import DataConfig
+from autosnap.data.dataset import make_dataset
+from autosnap.models.snapnet import SnapNet
+from autosnap.training.config import TrainConfig
+from autosnap.training.device import select_device
+from autosnap.training.trainer import Split, optimise
 
 HERE = Path(__file__).resolve().parent
 SNAP = "dup c3 c3 add"
@@ -53,7 +55,7 @@ def ours(train: Split, cfg: TrainConfig, device: torch.device) -> float:
     model = SnapNet(SNAP, outputs=12, width=cfg.width, stages=cfg.stages).to(device)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    return fit(model, train, cfg, device, on_epoch=lambda *_: None)[1]
+    return optimise(model, train, cfg, device, on_epoch=lambda *_: None)[1]
 
 
 def main() -> None:

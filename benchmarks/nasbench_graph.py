@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from autosnap import grammar as gr
-from autosnap.strategies import SearchConfig, propose
-from autosnap.value_model import ValueModelConfig, train_value_model
+from autosnap.search.config import SearchConfig, ValueModelConfig
+from autosnap.search.strategies import propose
+from autosnap.search.value_model import train_value_model
+from autosnap.space import grammar as gr
 
 HERE = Path(__file__).resolve().parent
 OPS = tuple(nbg.architecture.gnn_list)

@@ -1,7 +1,7 @@
 """What running children through Snakemake costs over calling the trainer in a loop.
 
 N children with a trivially short budget (a few optimiser steps on the smoke data) are
-trained (a) by calling autosnap.stages.train_snaps once in this process, and (b) through
+trained (a) by calling autosnap.training.runner.train_snaps once in this process, and (b) through
 the real `snakemake` on one core (so both run one child at a time), with `chunk`
 children per job (1: a process per child; N: all in one job). The ratio is wall time per
 child (b) / (a); `not_training` is the share of (b)'s wall time outside the training
@@ -27,9 +27,10 @@ import yaml
 from machine import machine
 from summary import publish
 
-from autosnap import stages
-from autosnap.snap import Snap
+from autosnap.space.snap import Snap
 from autosnap.tables import read_table
+from autosnap.training.config import train_config
+from autosnap.training.runner import train_snaps
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -75,7 +76,7 @@ def in_process(children: int, work: Path) -> tuple[float, float]:
     outs = [work / "inproc" / f"{i}.parquet" for i in range(len(snaps))]
     cfg = config(children, 1)
     start = time.perf_counter()
-    rows = stages.train_snaps(snaps, metas, outs, work / "results/data", cfg["train"])
+    rows = train_snaps(snaps, metas, outs, work / "results/data", train_config(cfg["train"]))
     return time.perf_counter() - start, float(sum(r["train_seconds"] for r in rows))
 
 

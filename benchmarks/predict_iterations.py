@@ -25,7 +25,9 @@ from machine import machine
 from summary import publish
 
 from autosnap.config import from_dict, load_yaml
-from autosnap.data import DataConfig, Renderer, in_plane_angle, random_pose
+from autosnap.data.config import DataConfig
+from autosnap.data.dataset import Renderer, random_pose
+from autosnap.data.pose import in_plane_angle
 from autosnap.predict import predict_poses
 
 HERE = Path(__file__).resolve().parent

@@ -58,15 +58,16 @@ def run_search(cfg: dict, strategy: str, seed: int, work: Path, data: Path) -> l
         outs = [rd / "children" / f"{s}.parquet" for s in range(sc.children)]
         todo = [(s, o) for s, o in zip(range(sc.children), outs, strict=True) if not o.exists()]
         if todo:
-            stages.train_slots(props, [s for s, _ in todo], [o for _, o in todo], data,
-                               cfg.get("train"), sc.max_len, cache_dir=work / "cache")  # fmt: skip
+            slots, paths = [s for s, _ in todo], [o for _, o in todo]
+            stages.train_children(props, slots, paths, data, cfg.get("train"), sc.max_len,
+                                  cache_dir=work / "cache")  # fmt: skip
         t2 = time.perf_counter()
         hist = rd / "history.parquet"
         stages.collect(([prev / "history.parquet"] if r > 0 else []) + outs, hist)
         fit_s = np.nan
         if strategy == "autosnap" and r < sc.rounds - 1 and not (rd / "value_model.pt").exists():
-            row = stages.fit(hist, search, cfg.get("value_model"), rd / "value_model.pt",
-                             rd / "value_model.parquet", r)  # fmt: skip
+            vm, metrics = rd / "value_model.pt", rd / "value_model.parquet"
+            row = stages.fit_value_model(hist, search, cfg.get("value_model"), vm, metrics, r)
             fit_s = row["fit_seconds"]
         timing.append({"strategy": strategy, "seed": seed, "round": r,
                        "propose_s": t1 - t0, "train_s": t2 - t1, "trained": len(todo),

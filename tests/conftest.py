@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from autosnap.grammar import build_sequence
-from autosnap.snap import SnapGrammar
+from autosnap.space.grammar import build_sequence
+from autosnap.space.snap import SnapGrammar
 
 
 @st.composite

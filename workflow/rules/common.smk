@@ -1,26 +1,50 @@
-# Helpers shared by the rules: rounds, slots and chunks from the validated config.
+# Helpers shared by the rules: rounds, slots and chunks from the validated config. The
+# config sections are torch-free dataclasses, so building the DAG does not load torch.
+import os
+
 from autosnap.config import from_dict
-from autosnap.final import FinalConfig
-from autosnap.strategies import SearchConfig
+from autosnap.search.config import SearchConfig
+from autosnap.training.config import FinalConfig
 
 SEARCH = from_dict(SearchConfig, config["search"], "search")
 FINAL = from_dict(FinalConfig, config["final"], "final")
 ROUNDS = SEARCH.rounds
 K = SEARCH.children
 LAST = ROUNDS - 1
-CHUNK = config["resources"]["chunk"]
-CHUNKS = [list(range(i, min(i + CHUNK, K))) for i in range(0, K, CHUNK)]
 USES_MODEL = SEARCH.strategy == "autosnap"
+# The random-search baseline trains the search's budget of children (final.random_search).
+RANDOM_SLOTS = ROUNDS * K
 # For --software-deployment-method conda (relative to the rule files); without that flag
 # rules run in the environment snakemake itself runs in.
 CONDA_ENV = "../envs/autosnap.yaml"
-DATA = multiext("results/data/", "train.parquet", "val.parquet", "test.parquet")
+DATA_DIR = "results/data"
+DATA = multiext(f"{DATA_DIR}/", "train.parquet", "val.parquet", "test.parquet")
 # Rerun triggers (profiles/default): only the config sections a rule reads are its
 # params, so editing another section, a script or a docstring retrains nothing.
 TRAIN_PARAMS = {"train": config["train"], "max_len": SEARCH.max_len}
-# Finished children by what determines their result (autosnap.stages.child_key): a chunk
-# interrupted half-way keeps its finished children, and no architecture trains twice.
+# Finished children by what determines their result (autosnap.training.child_cache): a
+# chunk interrupted half-way keeps its finished children, and no architecture trains twice.
 CHILD_CACHE = "results/cache/children"
+
+
+def chunks(n):
+    """Slots 0..n-1 in chunks of resources.chunk, one training job each: a job trains
+    its slots in one process, so torch's start-up is paid once per chunk."""
+    size = config["resources"]["chunk"]
+    return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
+
+
+def round_of(wildcards):
+    return int(wildcards.round)
+
+
+def data_folder(wildcards, input):
+    """The data folder of a job that reads the data tables (its first input)."""
+    return os.path.dirname(input[0])
+
+
+def output_folder(wildcards, output):
+    return os.path.dirname(output[0])
 
 
 def child_threads():
@@ -32,7 +56,7 @@ def child_resources():
     """Memory and time of a training job; each retry (--retries, profiles/slurm) asks
     for as much again, since a job killed for its limits would die the same way."""
     mem = config["resources"]["child_mem_mb"]
-    runtime = config["resources"]["child_runtime_min"] * len(CHUNKS[0])
+    runtime = config["resources"]["child_runtime_min"] * len(chunks(K)[0])
     res = {
         "mem_mb": lambda wildcards, attempt: mem * attempt,
         "runtime": lambda wildcards, attempt: runtime * attempt,
@@ -74,9 +98,9 @@ def report_inputs(wildcards):
     inputs = {
         "history": f"results/round_{LAST}/history.parquet",
         "summary": "results/final/summary.parquet",
-        "examples": "results/data/examples.png",
+        "examples": f"{DATA_DIR}/examples.png",
         "checkpoint": f"results/final/best1/seed_{FINAL.seeds[0]}.pt",
-        "test": "results/data/test.parquet",
+        "test": f"{DATA_DIR}/test.parquet",
         "metrics": [],
         "proposals": [],
     }

@@ -2,7 +2,7 @@ rule prepare_data:
     output:
         DATA,
         examples=report(
-            "results/data/examples.png",
+            f"{DATA_DIR}/examples.png",
             caption="../report/data.rst",
             category="Data",
         ),
@@ -14,5 +14,6 @@ rule prepare_data:
         CONDA_ENV
     params:
         data=config["data"],
+        folder=output_folder,
     script:
         "../scripts/prepare_data.py"

@@ -22,6 +22,7 @@ rule final:
         final=config["final"],
         search=config["search"],
         cache=CHILD_CACHE,
+        data=data_folder,
     script:
         "../scripts/final.py"
 

@@ -13,39 +13,9 @@ rule sample_initial:
         CONDA_ENV
     params:
         search=config["search"],
+        round=0,
     script:
         "../scripts/propose.py"
-
-
-# One training job per chunk of slots (resources.chunk; 1: one job per slot): a job
-# trains its slots in one process, so torch's start-up is paid once per chunk.
-for chunk_index, chunk_slots in enumerate(CHUNKS):
-
-    rule:
-        name:
-            f"train_child_{chunk_index}"
-        input:
-            DATA,
-            proposals="results/round_{round}/proposals.parquet",
-        output:
-            expand("results/round_{{round}}/children/{slot}.parquet", slot=chunk_slots),
-        log:
-            f"results/logs/round_{{round}}/train_child_{chunk_index}.log",
-        benchmark:
-            f"results/benchmarks/round_{{round}}/train_child_{chunk_index}.tsv"
-        group:
-            "children_{round}"
-        conda:
-            CONDA_ENV
-        threads: child_threads()
-        resources:
-            **child_resources(),
-        params:
-            **TRAIN_PARAMS,
-            slots=chunk_slots,
-            cache=CHILD_CACHE,
-        script:
-            "../scripts/train_children.py"
 
 
 rule collect:
@@ -79,6 +49,7 @@ rule fit:
     params:
         search=config["search"],
         value_model=config["value_model"],
+        round=round_of,
     script:
         "../scripts/fit.py"
 
@@ -98,5 +69,6 @@ rule propose:
         CONDA_ENV
     params:
         search=config["search"],
+        round=round_of,
     script:
         "../scripts/propose.py"

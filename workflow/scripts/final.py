@@ -2,22 +2,23 @@
 
 from pathlib import Path
 
-from autosnap import stages
+from autosnap.final import final_run
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])
-row = stages.final_run(
+final_run(
     snakemake.wildcards.candidate,
     int(snakemake.wildcards.seed),
     snakemake.input.history,
-    Path(snakemake.input[0]).parent,
-    {**snakemake.params.train, "threads": snakemake.threads},
+    snakemake.params.data,
+    snakemake.params.train,
     snakemake.params.final,
     snakemake.params.search,
     snakemake.output.table,
     cache_dir=snakemake.params.cache,
     weights=snakemake.output.weights,
     random_history=snakemake.input.get("random_history"),
+    threads=snakemake.threads,
 )
 if not Path(snakemake.output.weights).exists():
     # A failed candidate has no network; its row says why. The empty file keeps the

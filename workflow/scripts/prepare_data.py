@@ -1,9 +1,7 @@
 """Rule prepare_data: render the simulated data set."""
 
-from pathlib import Path
-
 from autosnap import stages
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])
-stages.prepare_data(snakemake.params.data, Path(snakemake.output[0]).parent)
+stages.prepare_data(snakemake.params.data, snakemake.params.folder)

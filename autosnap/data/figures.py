@@ -1,0 +1,80 @@
+"""Data pictures: example patches with their landmarks and the full detector image.
+
+Drawn by the prepare-data stage after the tables are written (make_dataset only renders)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from autosnap.data.dataset import Renderer  # noqa: E402
+from autosnap.data.patches import patch_grid  # noqa: E402
+from autosnap.sim.fluoro import Pose  # noqa: E402
+
+
+def display(image: np.ndarray) -> np.ndarray:
+    """Fluoroscopy display: log of the transmitted fraction, from the 1st percentile
+    (bright) to the maximum (black), so the small metal instrument is never clipped into
+    the darkest anatomy (metal dark, soft tissue bright, as on a C-arm monitor)."""
+    att = -np.log(np.clip(image, 1e-6, None))
+    lo, hi = np.percentile(att, 1), att.max()
+    return np.clip((hi - att) / max(hi - lo, 1e-6), 0, 1)
+
+
+LANDMARK_COLOURS = ["#e41a1c", "#ff7f00", "#ffff33", "#4daf4a", "#377eb8", "#984ea3"]
+
+
+def draw_landmarks(ax: plt.Axes, landmarks: np.ndarray, marker: str = "o", **kw) -> None:
+    """Six landmarks (6, 2) in (col, row), coloured by index, the axis points joined."""
+    axis = landmarks[[3, 0, 1, 2]]
+    ax.plot(axis[:, 0], axis[:, 1], "-", color="white", lw=0.6, alpha=0.7)
+    ax.scatter(landmarks[:, 0], landmarks[:, 1], c=LANDMARK_COLOURS, s=14, marker=marker, **kw)
+
+
+def data_examples(
+    renderer: Renderer, table: pd.DataFrame, path: str | Path, seed: int = 0, n: int = 12
+) -> Path:
+    """A full detector image with the outline of its patch, and `n` patches with their
+    true landmarks (red: reference point; the line joins the on-axis landmarks)."""
+    first = table.iloc[0]
+    pose = Pose(first.x_mm, first.y_mm, first.z_mm, first.angle_deg, first.tilt_deg)
+    full = renderer.full_image(np.random.default_rng(seed), first.instrument, pose)
+    cols = 4
+    rows = int(np.ceil(n / cols))
+    fig = plt.figure(figsize=(4 + 3 * cols, max(4, 1.8 * rows)))
+    grid = fig.add_gridspec(rows, cols + 2)
+    ax = fig.add_subplot(grid[:, :2])
+    ax.imshow(display(full), cmap="gray")
+    corners = patch_grid(
+        (first.est_col, first.est_row), first.est_angle_deg, (first.height, first.width)
+    )[[0, 0, -1, -1, 0], [0, -1, -1, 0, 0]]
+    ax.plot(corners[:, 0], corners[:, 1], "-", color="#00c0ff", lw=1.2)
+    landmarks = renderer.cfg.geometry.project(pose.landmarks_3d())
+    draw_landmarks(ax, landmarks)
+    mm = renderer.cfg.geometry.mm_per_px(0.0)
+    ax.set_title(
+        f"simulated fluoroscopy ({first.instrument}), {full.shape[0]}x{full.shape[1]} px, "
+        f"{mm:.2f} mm/px at isocentre\nblue: patch cut around the perturbed estimate",
+        fontsize=9,
+    )
+    ax.axis("off")
+    for k in range(min(n, len(table))):
+        r = table.iloc[k]
+        img = np.frombuffer(r.image, dtype=np.float32).reshape(r.height, r.width)
+        a = fig.add_subplot(grid[k // cols, 2 + k % cols])
+        a.imshow(display(img), cmap="gray")
+        draw_landmarks(a, np.asarray(r.landmarks).reshape(6, 2))
+        a.set_title(f"{r.instrument} tilt {r.tilt_deg:+.0f}° {r.mm_per_px:.2f} mm/px", fontsize=7)
+        a.axis("off")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

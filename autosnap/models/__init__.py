@@ -1,0 +1,1 @@
+"""Networks: SNAPNet, the hand-designed baselines, and building one from an architecture."""

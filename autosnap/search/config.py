@@ -1,0 +1,74 @@
+"""The `search:` and `value_model:` sections of a config.
+
+Torch-free (as the whole search layer is at import time), so the workflow builds its DAG
+from them without loading torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autosnap.space.snap import DEFAULT_MAX_LEN, SnapGrammar
+
+STRATEGIES = ("autosnap", "random", "evolution")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The `search:` section of a config."""
+
+    strategy: str = "autosnap"
+    rounds: int = 3
+    #: K: children trained per round.
+    children: int = 8
+    max_len: int = DEFAULT_MAX_LEN
+    min_len: int = 1
+    seed: int = 0
+    #: autosnap: how many of the best SNAPs start an ascent.
+    top: int = 8
+    #: autosnap: first latent step and its growth per try; tries per seed.
+    step: float = 0.25
+    growth: float = 1.5
+    max_steps: int = 12
+    #: evolution: population (most recent children) and tournament size.
+    population: int = 32
+    tournament: int = 8
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {STRATEGIES}, got '{self.strategy}'")
+        if self.children < 1 or self.rounds < 1:
+            raise ValueError("children and rounds must be at least 1")
+        if not 1 <= self.min_len <= self.max_len:
+            raise ValueError(f"need 1 <= min_len <= max_len, got {self.min_len}, {self.max_len}")
+
+    @property
+    def grammar(self) -> SnapGrammar:
+        return SnapGrammar(max_len=self.max_len)
+
+    def round_seed(self, round_: int) -> int:
+        """One seed per round, derived from the config's seed."""
+        return self.seed * 100_003 + round_
+
+
+@dataclass(frozen=True)
+class ValueModelConfig:
+    """The `value_model:` section of a config."""
+
+    embed: int = 32
+    hidden: int = 128
+    latent: int = 16
+    steps: int = 1200
+    batch_size: int = 64
+    lr: float = 5e-3
+    w_recon: float = 1.0
+    w_value: float = 1.0
+    w_rank: float = 0.5
+    w_latent: float = 0.01
+    w_robust: float = 0.5
+    noise: float = 0.1
+    #: Unevaluated random sequences added to the reconstruction losses.
+    random_pool: int = 500
+    #: Share of evaluated sequences held out to measure Kendall tau and Spearman rho.
+    holdout: float = 0.2
+    seed: int = 0

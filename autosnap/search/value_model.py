@@ -1,0 +1,320 @@
+"""The value model: a recurrent auto-encoder over token sequences with a linear value head.
+
+    tokens -> embedding -> GRU encoder -> latent z -> linear value v(z)
+                                          z -> GRU decoder (masked) -> tokens
+
+One linear layer predicts the value from z, so the value grows along one direction w of
+the latent space; the proposer climbs along w and decodes. The decoder applies the
+grammar's completability mask at every step, so every decode is valid.
+
+Losses (weights in the `value_model:` config section):
+- reconstruction: cross-entropy of the masked decoder (AutoSNAP);
+- value: mean squared error of the standardised value (AutoSNAP);
+- ranking: pairwise logistic loss on value order (this project's choice: the search
+  only needs the order of SNAPs, and ranking is robust to outliers such as a diverged
+  child's neighbour);
+- latent: mean squared norm of z (this project's choice: keeps the space compact so a
+  step size means the same thing in every round);
+- robustness: reconstruction from z plus Gaussian noise (this project's choice: nearby
+  latent points must decode to nearby SNAPs for ascent to make sense).
+Unevaluated random sequences join the reconstruction losses (semi-supervised; this
+project's choice). The paper's exact losses and budgets are not public.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from autosnap.errors import InputError
+from autosnap.progress import log
+from autosnap.search.config import ValueModelConfig
+from autosnap.space import grammar as gr
+from autosnap.tables import atomic_write
+
+
+class ValueModelError(InputError):
+    """A missing or corrupt model file, or one made for another grammar."""
+
+
+class SeqAutoEncoder(nn.Module):
+    """GRU encoder and decoder around a latent code, with a linear value head."""
+
+    def __init__(self, vocab: int, length: int, cfg: ValueModelConfig):
+        super().__init__()
+        self.vocab, self.length = vocab, length
+        self.bos = vocab  # an extra embedding row starts the decoder
+        self.embed = nn.Embedding(vocab + 1, cfg.embed, padding_idx=gr.PAD)
+        self.encoder = nn.GRU(cfg.embed, cfg.hidden, batch_first=True)
+        self.to_latent = nn.Linear(cfg.hidden, cfg.latent)
+        self.value = nn.Linear(cfg.latent, 1)
+        self.from_latent = nn.Linear(cfg.latent, cfg.hidden)
+        self.decoder = nn.GRU(cfg.embed, cfg.hidden, batch_first=True)
+        self.out = nn.Linear(cfg.hidden, vocab)
+
+    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Latent codes (B, latent) of token sequences (B, T)."""
+        lengths = (tokens != gr.PAD).sum(dim=1).clamp(min=1).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(
+            self.embed(tokens), lengths, batch_first=True, enforce_sorted=False
+        )
+        _, h = self.encoder(packed)
+        return self.to_latent(h[-1])
+
+    def logits(self, z: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced decoder logits (B, T, vocab) for target sequences `tokens`."""
+        start = torch.full_like(tokens[:, :1], self.bos)
+        inputs = torch.cat([start, tokens[:, :-1]], dim=1)
+        h0 = torch.tanh(self.from_latent(z))[None]
+        out, _ = self.decoder(self.embed(inputs), h0.contiguous())
+        return self.out(out)
+
+
+def sequence_masks(
+    grammar: gr.TokenGrammar, seqs: Sequence[Sequence[str]], length: int
+) -> torch.Tensor:
+    """Mask (N, T, vocab) of allowed tokens at each position of each target sequence
+    (the prefix states come from the target itself; positions after END allow PAD)."""
+    vocab = gr.vocab_size(grammar)
+    masks = torch.zeros(len(seqs), length, vocab, dtype=torch.bool)
+    for n, seq in enumerate(seqs):
+        state = grammar.initial_state()
+        for t in range(length):
+            if t <= len(seq):
+                masks[n, t] = torch.tensor(gr.token_mask(grammar, state, grammar.max_len - t))
+                if t < len(seq):
+                    state = grammar.advance(state, seq[t])
+            else:
+                masks[n, t, gr.PAD] = True
+    return masks
+
+
+def masked_ce(logits: torch.Tensor, targets: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy among the allowed tokens only, PAD positions ignored."""
+    logits = logits.masked_fill(~masks, -1e9)
+    return nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=gr.PAD
+    )
+
+
+@torch.no_grad()
+def greedy_decode(
+    model: SeqAutoEncoder, grammar: gr.TokenGrammar, z: torch.Tensor
+) -> list[list[str]]:
+    """Most likely valid sequence for each latent code, masked step by step."""
+    b = len(z)
+    h = torch.tanh(model.from_latent(z))[None].contiguous()
+    token = torch.full((b, 1), model.bos, dtype=torch.long)
+    states = [grammar.initial_state()] * b
+    done = [False] * b
+    seqs: list[list[str]] = [[] for _ in range(b)]
+    for t in range(grammar.max_len + 1):
+        out, h = model.decoder(model.embed(token), h)
+        logits = model.out(out[:, 0])
+        mask = torch.tensor(
+            [gr.token_mask(grammar, s, grammar.max_len - t) if not d else
+             [True] + [False] * (logits.shape[1] - 1) for s, d in zip(states, done, strict=True)]
+        )  # fmt: skip
+        choice = logits.masked_fill(~mask, -math.inf).argmax(dim=1)
+        for i, c in enumerate(choice.tolist()):
+            if done[i]:
+                continue
+            if c == gr.END:
+                done[i] = True
+            else:
+                sym = grammar.symbols[c - gr.N_SPECIAL]
+                seqs[i].append(sym)
+                states[i] = grammar.advance(states[i], sym)
+        token = choice[:, None]
+        if all(done):
+            break
+    return seqs
+
+
+@dataclass
+class ValueModel:
+    """A fitted auto-encoder with the value scale it was trained on."""
+
+    net: SeqAutoEncoder
+    grammar: gr.TokenGrammar
+    cfg: ValueModelConfig
+    value_mean: float
+    value_std: float
+    n_evaluated: int
+
+    @property
+    def length(self) -> int:
+        return self.grammar.max_len + 1
+
+    def tokens(self, seqs: Sequence[Sequence[str]]) -> torch.Tensor:
+        return torch.tensor([gr.encode(self.grammar, s, self.length) for s in seqs])
+
+    @torch.no_grad()
+    def encode(self, seqs: Sequence[Sequence[str]]) -> torch.Tensor:
+        self.net.eval()
+        return self.net.encode(self.tokens(seqs))
+
+    @torch.no_grad()
+    def predict_latent(self, z: torch.Tensor) -> np.ndarray:
+        """Predicted value (in the history's units) of latent codes."""
+        self.net.eval()
+        return (self.net.value(z)[:, 0] * self.value_std + self.value_mean).numpy()
+
+    def predict(self, seqs: Sequence[Sequence[str]]) -> np.ndarray:
+        return self.predict_latent(self.encode(seqs))
+
+    def direction(self) -> torch.Tensor:
+        """Unit vector along which the predicted value grows (the linear head's weight)."""
+        w = self.net.value.weight.detach()[0]
+        return w / (w.norm() + 1e-12)
+
+    def decode(self, z: torch.Tensor) -> list[list[str]]:
+        self.net.eval()
+        return greedy_decode(self.net, self.grammar, z)
+
+    def save(self, path: str | Path) -> Path:
+        payload = {
+            "state_dict": self.net.state_dict(),
+            "config": asdict(self.cfg),
+            "symbols": list(self.grammar.symbols),
+            "max_len": self.grammar.max_len,
+            "value_mean": self.value_mean,
+            "value_std": self.value_std,
+            "n_evaluated": self.n_evaluated,
+        }
+        return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+    @classmethod
+    def load(cls, path: str | Path, grammar: gr.TokenGrammar) -> ValueModel:
+        path = Path(path)
+        if not path.exists():
+            raise ValueModelError(f"{path}: value model file not found")
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+            cfg = ValueModelConfig(**ckpt["config"])
+        except Exception as e:
+            raise ValueModelError(f"{path}: not a readable value model ({e})") from e
+        if ckpt["symbols"] != list(grammar.symbols) or ckpt["max_len"] != grammar.max_len:
+            raise ValueModelError(
+                f"{path}: made for symbols {ckpt['symbols']} with max_len {ckpt['max_len']}, "
+                f"not for this grammar (max_len {grammar.max_len})"
+            )
+        net = SeqAutoEncoder(gr.vocab_size(grammar), grammar.max_len + 1, cfg)
+        try:
+            net.load_state_dict(ckpt["state_dict"])
+        except RuntimeError as e:
+            raise ValueModelError(f"{path}: weights do not match the model ({e})") from e
+        return cls(net, grammar, cfg, ckpt["value_mean"], ckpt["value_std"], ckpt["n_evaluated"])
+
+
+def train_value_model(
+    grammar: gr.TokenGrammar,
+    seqs: Sequence[Sequence[str]],
+    values: Sequence[float],
+    cfg: ValueModelConfig,
+    pool: Sequence[Sequence[str]] = (),
+) -> ValueModel:
+    """Fit the auto-encoder on evaluated sequences (with values) and an unlabelled pool."""
+    torch.manual_seed(cfg.seed)
+    values_arr = np.asarray(values, dtype=np.float64)
+    mean = float(values_arr.mean()) if len(values_arr) else 0.0
+    std = float(values_arr.std()) if len(values_arr) > 1 and values_arr.std() > 0 else 1.0
+    all_seqs = list(seqs) + list(pool)
+    length = grammar.max_len + 1
+    tokens = torch.tensor([gr.encode(grammar, s, length) for s in all_seqs])
+    masks = sequence_masks(grammar, all_seqs, length)
+    y = torch.tensor((values_arr - mean) / std, dtype=torch.float32)
+    n_lab = len(seqs)
+    net = SeqAutoEncoder(gr.vocab_size(grammar), length, cfg)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.steps)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    net.train()
+    for _ in range(cfg.steps):
+        idx = torch.randint(len(all_seqs), (cfg.batch_size,), generator=gen)
+        z = net.encode(tokens[idx])
+        loss = cfg.w_recon * masked_ce(net.logits(z, tokens[idx]), tokens[idx], masks[idx])
+        if cfg.w_robust:
+            noisy = z + cfg.noise * torch.randn(z.shape, generator=gen)
+            loss = loss + cfg.w_robust * masked_ce(
+                net.logits(noisy, tokens[idx]), tokens[idx], masks[idx]
+            )
+        loss = loss + cfg.w_latent * z.pow(2).sum(dim=1).mean()
+        if n_lab >= 2:
+            lab = torch.randint(n_lab, (min(cfg.batch_size, n_lab),), generator=gen)
+            pred = net.value(net.encode(tokens[lab]))[:, 0]
+            loss = loss + cfg.w_value * nn.functional.mse_loss(pred, y[lab])
+            diff_true = y[lab][:, None] - y[lab][None, :]
+            diff_pred = pred[:, None] - pred[None, :]
+            pairs = diff_true > 0
+            if pairs.any():
+                rank = nn.functional.softplus(-diff_pred[pairs]).mean()
+                loss = loss + cfg.w_rank * rank
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    net.eval()
+    return ValueModel(net, grammar, cfg, mean, std, n_lab)
+
+
+def reconstruction_accuracy(model: ValueModel, seqs: Sequence[Sequence[str]]) -> float:
+    """Share of sequences decoded back exactly from their own latent code."""
+    if not seqs:
+        return float("nan")
+    decoded = model.decode(model.encode(seqs))
+    return float(np.mean([list(d) == list(s) for d, s in zip(decoded, seqs, strict=True)]))
+
+
+def fit_with_metrics(
+    grammar: gr.TokenGrammar,
+    seqs: Sequence[Sequence[str]],
+    values: Sequence[float],
+    cfg: ValueModelConfig,
+) -> tuple[ValueModel, dict]:
+    """Measure on a held-out share, then refit on everything; returns (model, metrics).
+
+    Kendall tau and Spearman rho are NaN with fewer than 3 held-out sequences."""
+    # Imported here: scipy.stats costs every training job (which imports this module
+    # through autosnap.stages) 0.4 s, and only fitting needs it.
+    from scipy.stats import kendalltau, spearmanr
+
+    rng = random.Random(cfg.seed)
+    pool_n = cfg.random_pool
+    known = {grammar.key(s) for s in seqs}
+    pool = gr.sample_unique(grammar, pool_n, cfg.seed, exclude=known) if pool_n else []
+    order = list(range(len(seqs)))
+    rng.shuffle(order)
+    n_hold = int(round(cfg.holdout * len(seqs))) if len(seqs) >= 10 else 0
+    hold, fit_idx = order[:n_hold], order[n_hold:]
+    metrics: dict = {"n_evaluated": len(seqs), "n_holdout": n_hold, "n_pool": len(pool)}
+    if n_hold >= 3:
+        probe = train_value_model(
+            grammar, [seqs[i] for i in fit_idx], [values[i] for i in fit_idx], cfg, pool
+        )
+        pred = probe.predict([seqs[i] for i in hold])
+        true = np.asarray([values[i] for i in hold])
+        metrics["kendall_tau"] = float(kendalltau(pred, true).statistic)
+        metrics["spearman_rho"] = float(spearmanr(pred, true).statistic)
+        metrics["holdout_recon_acc"] = reconstruction_accuracy(probe, [seqs[i] for i in hold])
+    else:
+        metrics.update(kendall_tau=np.nan, spearman_rho=np.nan, holdout_recon_acc=np.nan)
+    model = train_value_model(grammar, seqs, values, cfg, pool)
+    metrics["recon_acc"] = reconstruction_accuracy(model, list(seqs) + pool[:200])
+    if len(seqs) >= 2:
+        fitted = model.predict(seqs)
+        metrics["train_kendall_tau"] = float(kendalltau(fitted, values).statistic)
+    else:
+        metrics["train_kendall_tau"] = np.nan
+    log.info(
+        "value model: %d evaluated, recon acc %.3f, held-out tau %.3f rho %.3f",
+        len(seqs), metrics["recon_acc"], metrics["kendall_tau"], metrics["spearman_rho"],
+    )  # fmt: skip
+    return model, metrics

@@ -1,0 +1,147 @@
+"""The cluster path on a real Slurm (tests/cluster/slurm.sh start): the smoke search
+through `--profile profiles/slurm`, checked against Slurm's own accounting."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from helpers import BIN, ROOT, SNAKEMAKE, workdir
+
+from autosnap.tables import CHILD_COLUMNS
+
+
+@functools.cache
+def slurm_reachable() -> str | None:
+    """None when a Slurm controller with accounting answers, else why not."""
+    for tool in ("sinfo", "sbatch", "sacct"):
+        if shutil.which(tool) is None:
+            return f"{tool} not found (start a cluster with tests/cluster/slurm.sh start)"
+    for cmd in (["sinfo", "-h"], ["sacct", "-n", "-X", "-S", "now"]):
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            return f"{' '.join(cmd)} failed: {r.stderr.strip()} (tests/cluster/slurm.sh start)"
+    return None
+
+
+pytestmark = [
+    pytest.mark.slurm,
+    pytest.mark.slow,
+    pytest.mark.skipif(slurm_reachable() is not None, reason=str(slurm_reachable())),
+]
+
+#: What a site's own profile or command line adds to profiles/slurm.
+SITE = ["--default-resources", "slurm_partition=debug", "slurm_account=autosnap",
+        "mem_mb=1000", "runtime=10", "--slurm-init-seconds-before-status-checks", "2"]  # fmt: skip
+
+
+def sacct_jobs(since: str) -> pd.DataFrame:
+    fields = "JobID,JobName,State,ReqCPUS,ReqMem,Account,Partition,Comment%80"
+    r = subprocess.run(["sacct", "-n", "-X", "-P", "-S", since, "-o", fields],
+                       capture_output=True, text=True, check=True)  # fmt: skip
+    rows = [line.split("|") for line in r.stdout.splitlines() if line]
+    return pd.DataFrame(rows, columns=fields.replace("%80", "").split(","))
+
+
+def kill_first_child(cache: Path, proc: subprocess.Popen, timeout: float = 600) -> bool:
+    """SIGKILL the process training the first child seen running (its marker in the
+    child cache names the pid), inside its Slurm job, as an out-of-memory killer or a
+    failing node would. (`scancel` is no stand-in: the Slurm plugin 2.x does not read
+    'CANCELLED by <uid>' as a failure and waits for such a job forever.)"""
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        for marker in cache.glob("*.started") if cache.exists() else []:
+            try:
+                os.kill(int(marker.read_text().split()[1]), signal.SIGKILL)
+                return True
+            except (FileNotFoundError, IndexError, ProcessLookupError):
+                continue  # the child ended in between
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture(scope="module")
+def slurm_run(tmp_path_factory):
+    """The smoke search through Slurm, with the first training job killed while it
+    trains a child: the profile's retries must carry the search through."""
+    cwd = workdir(tmp_path_factory.mktemp("slurm"))
+    since = datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
+    time.sleep(1)
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [SNAKEMAKE, "--profile", "profiles/slurm", "--configfile", "config/smoke.yaml", *SITE],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={"PATH": f"{BIN}:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": str(cwd)},
+    )  # fmt: skip
+    killed = kill_first_child(cwd / "results/cache/children", proc)
+    out, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, out[-6000:]
+    return cwd, sacct_jobs(since), time.perf_counter() - start, out, killed
+
+
+def test_every_job_went_through_slurm_and_completed(slurm_run):
+    cwd, jobs, seconds, *_ = slurm_run
+    done = jobs[jobs["State"] != "FAILED"]  # the one killed on purpose
+    assert len(done) > 0 and (done["State"] == "COMPLETED").all(), jobs.to_string()
+    assert (jobs["State"] == "FAILED").sum() == 1, jobs.to_string()
+    assert (jobs["Account"] == "autosnap").all() and (jobs["Partition"] == "debug").all()
+    rules = " ".join(jobs["Comment"])
+    for rule in ("prepare_data", "sample_initial", "collect", "fit", "propose", "final",
+                 "summary", "report"):  # fmt: skip
+        assert f"rule_{rule}" in rules or rule in rules, f"{rule} did not run on Slurm"
+    print(f"smoke search through Slurm: {seconds:.0f} s, {len(jobs)} Slurm jobs")
+
+
+def test_resources_are_what_the_rules_asked_for(slurm_run):
+    _, jobs, *_ = slurm_run
+    cfg = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
+    train = jobs[jobs["Comment"].str.contains("train_child|children")]
+    assert len(train) > 0
+    assert (train["ReqCPUS"].astype(int) >= cfg["train"]["threads"]).all()
+    fit = jobs[jobs["Comment"].str.contains("fit")]
+    assert (fit["ReqCPUS"].astype(int) == 2).all()
+
+
+def test_a_killed_job_is_retried_and_no_child_is_lost(slurm_run):
+    cwd, jobs, _, _, killed = slurm_run
+    assert killed, "no child was seen training, so none was killed"
+    failed = jobs[jobs["State"] == "FAILED"].iloc[0]
+    again = jobs[
+        (jobs["Comment"] == failed["Comment"]) & (jobs["JobID"].astype(int) > int(failed["JobID"]))
+    ]
+    assert (again["State"] == "COMPLETED").any(), jobs.to_string()  # the retry
+    cfg = yaml.safe_load((cwd / "config/smoke.yaml").read_text())
+    rounds, k = cfg["search"]["rounds"], cfg["search"]["children"]
+    history = pd.read_parquet(cwd / f"results/round_{rounds - 1}/history.parquet")
+    assert len(history) == rounds * k and (history["status"] == "ok").all()
+
+
+def test_grouped_children_are_fewer_slurm_jobs(slurm_run):
+    _, jobs, *_ = slurm_run
+    cfg = yaml.safe_load((ROOT / "config/smoke.yaml").read_text())
+    rounds, k, chunk = cfg["search"]["rounds"], cfg["search"]["children"], cfg["resources"]["chunk"]
+    done = jobs[jobs["State"] == "COMPLETED"]  # not the killed try
+    search = done[done["Comment"].str.contains(r"rule_children_\d+_", regex=True)]
+    assert 0 < len(search) < rounds * -(-k // chunk), jobs.to_string()
+    random = done[done["Comment"].str.contains("rule_children_random_")]
+    assert 0 < len(random) < -(-rounds * k // chunk), jobs.to_string()
+
+
+def test_results_have_the_shape_of_a_local_run(slurm_run):
+    cwd, *_ = slurm_run
+    cfg = yaml.safe_load((cwd / "config/smoke.yaml").read_text())
+    history = pd.read_parquet(cwd / f"results/round_{cfg['search']['rounds'] - 1}/history.parquet")
+    assert list(history.columns) == CHILD_COLUMNS
+    assert len(history) == cfg["search"]["rounds"] * cfg["search"]["children"]
+    assert (history["status"] == "ok").all()
+    summary = pd.read_parquet(cwd / "results/final/summary.parquet")
+    assert list(summary["candidate"]) == ["best1", "random", "i3posnet", "resnet"]

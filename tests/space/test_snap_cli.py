@@ -1,0 +1,59 @@
+"""The `autosnap snap` commands, run as a user would run them."""
+
+from __future__ import annotations
+
+import subprocess
+
+from helpers import AUTOSNAP
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([AUTOSNAP, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_check_prints_one_snap_id_for_equivalent_snaps():
+    r = run("snap", "check", "dup c3 add", "dup c3 swap add")
+    assert r.returncode == 0, r.stderr
+    ids = [line.split()[0] for line in r.stdout.splitlines()]
+    assert len(ids) == 2 and ids[0] == ids[1]
+
+
+def test_check_of_invalid_snap_exits_2_naming_position_1():
+    r = run("snap", "check", "add")
+    assert r.returncode == 2
+    assert "position 1 'add'" in r.stderr
+    assert r.stdout == ""
+
+
+def test_check_with_width_prints_params_and_macs():
+    r = run("snap", "check", "dup c3 c3 add", "--width", "8", "--input", "24x46")
+    assert r.returncode == 0, r.stderr
+    assert "params=" in r.stdout and "macs=" in r.stdout
+
+
+def test_sample_is_reproducible_and_valid():
+    a = run("snap", "sample", "-n", "50", "--seed", "4", "--max-len", "8")
+    b = run("snap", "sample", "-n", "50", "--seed", "4", "--max-len", "8")
+    assert a.returncode == 0 and a.stdout == b.stdout
+    lines = a.stdout.splitlines()
+    assert len(lines) == 50
+    check = run("snap", "check", "--max-len", "8", *lines)
+    assert check.returncode == 0
+    assert len({line.split()[0] for line in check.stdout.splitlines()}) == 50
+
+
+def test_sample_beyond_the_space_is_a_usage_error():
+    r = run("snap", "sample", "-n", "6", "--max-len", "1")
+    assert r.returncode == 2 and "found only 5 of 6" in r.stderr
+
+
+def test_draw_writes_a_png(tmp_path):
+    out = tmp_path / "block.png"
+    r = run("snap", "draw", "dup c3 swap s5 cat", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_draw_of_invalid_snap_exits_2(tmp_path):
+    r = run("snap", "draw", "c3 zz", "-o", str(tmp_path / "x.png"))
+    assert r.returncode == 2 and "position 2 'zz'" in r.stderr

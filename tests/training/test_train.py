@@ -1,0 +1,159 @@
+"""Child training: it learns, it is reproducible, and failure is a row, not a crash."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from helpers import AUTOSNAP
+
+from autosnap.config import from_dict
+from autosnap.data.config import DataConfig
+from autosnap.data.dataset import make_dataset
+from autosnap.data.pose import pose_metrics, recover_pose
+from autosnap.sim.fluoro import LANDMARKS_MM
+from autosnap.space.snap import Snap
+from autosnap.tables import CHILD_COLUMNS, read_table, write_table
+from autosnap.training.config import TrainConfig
+from autosnap.training.device import lease_gpu
+from autosnap.training.trainer import load_splits, train_child
+
+DEVICE = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("data")
+    cfg = from_dict(
+        DataConfig,
+        {"n_train": 640, "n_val": 128, "n_test": 64, "background_bank": 4, "patch": [24, 46],
+         "geometry": {"detector_pixel_mm": 0.428, "height": 96, "width": 96}},
+        "data",
+    )  # fmt: skip
+    make_dataset(cfg, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def splits(data_dir):
+    torch.set_num_threads(2)
+    return load_splits(data_dir, DEVICE)
+
+
+def test_pose_recovery_is_exact_on_true_landmarks():
+    rng = np.random.default_rng(0)
+    angles = rng.uniform(-180, 180, 20)
+    ref = rng.uniform(0, 50, (20, 2))
+    a = np.radians(angles)[:, None]
+    axis = np.concatenate([np.cos(a), np.sin(a)], axis=1)
+    across = np.concatenate([-np.sin(a), np.cos(a)], axis=1)
+    lm = ref[:, None] + 6.0 * (LANDMARKS_MM[None, :, :1] * axis[:, None]
+                               + LANDMARKS_MM[None, :, 1:] * across[:, None])  # fmt: skip
+    pos, ang = recover_pose(lm)
+    np.testing.assert_allclose(pos, ref, atol=1e-9)
+    np.testing.assert_allclose(ang, angles, atol=1e-9)
+    m = pose_metrics(lm, lm, np.ones(20))
+    assert m == {"landmark_err_mm": 0.0, "position_err_mm": 0.0, "angle_err_deg": 0.0}
+    # a pure shift of every landmark by 2 px at 0.5 mm/px is a 1 mm error and no angle
+    m = pose_metrics(lm + [2.0, 0.0], lm, np.full(20, 0.5))
+    assert m["landmark_err_mm"] == pytest.approx(1.0)
+    assert m["position_err_mm"] == pytest.approx(1.0)
+    assert m["angle_err_deg"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_resnet_block_learns_far_better_than_the_mean(splits):
+    train, val = splits
+    cfg = TrainConfig(epochs=12, width=8, seed=0)
+    row, model = train_child(Snap.parse("dup c3 c3 add"), train, val, cfg, DEVICE)
+    assert row["status"] == "ok" and model is not None
+    mean = np.broadcast_to(train.landmarks.mean(axis=0), val.landmarks.shape)
+    baseline = pose_metrics(mean, val.landmarks, val.mm_per_px)["landmark_err_mm"]
+    assert row["landmark_err_mm"] < 0.5 * baseline
+    assert row["value"] == pytest.approx(-np.log10(row["landmark_err_mm"]))
+    assert row["angle_err_deg"] < 10
+    assert row["params"] > 0 and row["macs"] > 0 and row["latency_ms"] > 0
+    assert set(CHILD_COLUMNS) - {"round", "slot", "origin"} <= set(row)
+
+
+def test_same_seed_gives_the_same_value_bitwise(splits):
+    train, val = splits
+    cfg = TrainConfig(epochs=1, width=4, seed=3)
+    snap = Snap.parse("dup s3 swap c1 cat")
+    a, _ = train_child(snap, train, val, cfg, DEVICE)
+    b, _ = train_child(snap, train, val, cfg, DEVICE)
+    c, _ = train_child(snap, train, val, dataclasses.replace(cfg, seed=4), DEVICE)
+    assert a["value"] == b["value"]
+    assert c["value"] != a["value"] and c["seed"] == 4
+
+
+def test_divergence_is_a_row_with_status(splits):
+    train, val = splits
+    cfg = TrainConfig(epochs=2, lr=1e8, schedule="constant", width=4)
+    row, model = train_child(Snap.parse("dup c3 c3 add"), train, val, cfg, DEVICE)
+    assert row["status"] == "diverged" and model is None
+    assert np.isnan(row["value"]) and "loss is nan" in row["error"]
+
+
+def test_time_limit_is_a_row_with_status(splits):
+    train, val = splits
+    cfg = TrainConfig(epochs=100, width=4, time_limit_s=0.2)
+    row, _ = train_child(Snap.parse("c3"), train, val, cfg, DEVICE)
+    assert row["status"] == "timeout" and np.isnan(row["value"])
+
+
+def test_cli_trains_slots_of_a_proposals_table(data_dir, tmp_path):
+    props = pd.DataFrame(
+        {"round": 1, "slot": [0, 1, 2], "snap": ["c3", "dup c1 add", "dup s5 swap mp cat"],
+         "snap_id": "", "origin": "random", "predicted_value": np.nan}
+    )  # fmt: skip
+    write_table(props, tmp_path / "proposals.parquet")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("train:\n  epochs: 1\n  width: 4\n  threads: 1\n")
+    out = str(tmp_path / "children" / "{slot}.parquet")
+    r = subprocess.run(
+        [AUTOSNAP, "train", "--proposals", str(tmp_path / "proposals.parquet"), "--slots", "0",
+         "2", "--data", str(data_dir), "--config", str(cfg), "--out", out],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    rows = pd.concat([read_table(out.format(slot=s), CHILD_COLUMNS) for s in (0, 2)])
+    assert list(rows["slot"]) == [0, 2] and list(rows["round"]) == [1, 1]
+    assert (rows["status"] == "ok").all()
+    assert not (tmp_path / "children" / "1.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--snap", "dup c3 foo"], "position 3 'foo'"),
+        (["--snap", "c3", "--data", "/nonexistent"], "/nonexistent/train.parquet: file not found"),
+    ],
+)
+def test_cli_bad_arguments_are_usage_errors(args, message, data_dir, tmp_path):
+    full = ["--data", str(data_dir), *args] if "--data" not in args else args
+    r = subprocess.run([AUTOSNAP, "train", *full, "--out", str(tmp_path / "c.parquet")],
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 2 and message in r.stderr
+    assert not (tmp_path / "c.parquet").exists()
+
+
+def test_concurrent_processes_lease_different_gpus(tmp_path):
+    """Lock files hand out device indices; a lease ends with its process."""
+    code = (
+        "import sys, time; from pathlib import Path; "
+        "from autosnap.training.device import lease_gpu; "
+        "print(lease_gpu(2, Path(sys.argv[1])), flush=True); time.sleep(30)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "0"
+        assert lease_gpu(2, tmp_path) == 1
+    finally:
+        holder.kill()
+        holder.wait()

@@ -1,0 +1,319 @@
+"""The Snakemake workflow, run through the real `snakemake` command on the smoke config:
+the DAG of every config, an end-to-end search, rerun rules, interruption and lint."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from helpers import BIN, ROOT, SNAKEMAKE, workdir
+
+from autosnap.space.snap import Snap
+from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(cwd: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    return subprocess.run([SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)  # fmt: skip
+
+
+def planned(cwd: Path, *args: str) -> dict[str, int]:
+    """Jobs a dry run would execute, by rule name."""
+    r = snakemake(cwd, "-n", "--quiet", "rules", *args)
+    assert r.returncode == 0, r.stdout + r.stderr
+    counts: dict[str, int] = {}
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("job", "total"):
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.mark.parametrize("config", ["config.yaml", "smoke.yaml", "full.yaml"])
+def test_dry_run_of_every_config(config):
+    r = snakemake(ROOT, "-n", "--configfile", f"config/{config}", timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    cfg = yaml.safe_load((ROOT / "config" / config).read_text())
+    assert f"round_{cfg['search']['rounds'] - 1}/proposals.parquet" in r.stdout
+
+
+def test_bad_config_fails_before_any_job_naming_the_key(tmp_path):
+    cwd = workdir(tmp_path)
+    (cwd / "bad.yaml").write_text("train:\n  epoch: 3\n")
+    r = snakemake(cwd, "-n", "--configfile", "bad.yaml")
+    assert r.returncode != 0
+    assert "epoch" in r.stdout + r.stderr
+    assert not (cwd / "results").exists()
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    cwd = workdir(tmp_path_factory.mktemp("smoke"))
+    start = time.perf_counter()
+    r = snakemake(cwd, "--configfile", "config/smoke.yaml", "--cores", "2")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return cwd, time.perf_counter() - start
+
+
+def test_smoke_search_writes_every_table(smoke_run):
+    cwd, _ = smoke_run
+    cfg = yaml.safe_load((cwd / "config/smoke.yaml").read_text())
+    rounds, k = cfg["search"]["rounds"], cfg["search"]["children"]
+    seen: set[str] = set()
+    for r in range(rounds):
+        props = pd.read_parquet(cwd / f"results/round_{r}/proposals.parquet")
+        assert list(props.columns[: len(PROPOSAL_COLUMNS)]) == PROPOSAL_COLUMNS
+        assert len(props) == k and props["snap_id"].is_unique
+        assert not seen & set(props["snap_id"]), f"round {r} repeats an earlier SNAP"
+        seen |= set(props["snap_id"])
+        for snap, sid in zip(props["snap"], props["snap_id"], strict=True):
+            assert Snap.parse(snap, cfg["search"]["max_len"]).snap_id == sid
+        history = pd.read_parquet(cwd / f"results/round_{r}/history.parquet")
+        assert list(history.columns) == CHILD_COLUMNS and len(history) == k * (r + 1)
+    assert (history["status"] == "ok").all()
+    summary = pd.read_parquet(cwd / "results/final/summary.parquet").set_index("candidate")
+    assert list(summary.index) == ["best1", "random", "i3posnet", "resnet"]
+    best = history.sort_values("value", ascending=False).iloc[0]
+    assert summary.at["best1", "snap"] == best["snap"]
+    assert summary.at["resnet", "snap"] == "dup c3 c3 add"
+    assert summary.at["i3posnet", "params"] > 10 * summary.at["resnet", "params"]
+    assert (summary["seeds_ok"] == len(cfg["final"]["seeds"])).all()
+    assert (summary["landmark_err_mm_std"] > 0).all()  # seeds differ: an honest spread
+    # the random-search baseline: the search's budget, round 0 shared, its best retrained
+    random = pd.read_parquet(cwd / "results/random/history.parquet")
+    assert len(random) == rounds * k and random["snap_id"].is_unique
+    round0 = pd.read_parquet(cwd / "results/round_0/history.parquet")
+    assert list(random[random["round"] == 0]["snap_id"]) == list(round0["snap_id"])
+    ok = random[random["status"] == "ok"]
+    assert summary.at["random", "snap"] == ok.sort_values("value").iloc[-1]["snap"]
+
+
+def test_report_has_a_table_behind_every_figure(smoke_run):
+    cwd, _ = smoke_run
+    report = cwd / "results/report"
+    figures = sorted(p.stem for p in report.glob("*.png"))
+    assert set(figures) >= {"progress", "strategies", "predictor", "latent", "blocks", "final",
+                            "pareto", "examples"}  # fmt: skip
+    index = (report / "index.html").read_text()
+    for stem in figures:
+        assert len(pd.read_csv(report / f"{stem}.csv")) > 0, stem
+        assert f"src='{stem}.png'" in index, stem
+    latent = pd.read_csv(report / "latent.csv")
+    assert (latent["parent"].fillna("") != "").any()  # ascent paths are drawn
+    assert pareto_has_front(pd.read_csv(report / "pareto.csv"))
+
+
+def pareto_has_front(table: pd.DataFrame) -> bool:
+    return bool(table["pareto_params"].any() and table["pareto_latency_ms"].any())
+
+
+def test_export_of_the_winner_matches_pytorch(smoke_run):
+    cwd, _ = smoke_run
+    out = cwd / "results/export"
+    checks = pd.read_csv(out / "export_check.csv").set_index("format")
+    assert set(checks.index) == {"torchscript", "onnx", "standalone module"}
+    assert (checks["max_abs_diff"] <= 1e-4).all() and checks["inputs"].str.contains("test").all()
+    card = (out / "MODEL_CARD.md").read_text()
+    summary = pd.read_parquet(cwd / "results/final/summary.parquet").set_index("candidate")
+    assert summary.at["best1", "snap"] in card and "landmark error" in card
+    source = (out / "model.py").read_text()
+    assert not re.search(r"^\s*(from|import) autosnap", source, re.M)
+
+
+def test_predict_iterates_from_a_first_guess_on_full_images(smoke_run, tmp_path):
+    """`autosnap predict` on rendered full frames: one row per iteration, the first
+    iteration equal to the trained network applied to the patch cut at the guess."""
+    import numpy as np
+    import torch
+
+    from autosnap.cli import main
+    from autosnap.config import from_dict
+    from autosnap.data.config import DataConfig
+    from autosnap.data.dataset import Renderer, random_pose
+    from autosnap.data.encoding import normalise_images, targets_to_landmarks
+    from autosnap.data.patches import from_patch, patch_grid, sample_image
+    from autosnap.data.pose import in_plane_angle
+    from autosnap.training.checkpoint import load_checkpoint
+
+    cwd, _ = smoke_run
+    cfg = from_dict(DataConfig, yaml.safe_load((cwd / "config/smoke.yaml").read_text())["data"],
+                    "data")  # fmt: skip
+    renderer = Renderer.create(cfg, np.random.SeedSequence(5))
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(3):
+        pose = random_pose(rng, cfg)
+        np.save(tmp_path / f"frame{i}.npy", renderer.full_image(rng, "screw", pose))
+        lm = cfg.geometry.project(pose.landmarks_3d())
+        rows.append({"file": f"frame{i}.npy", "col": lm[0, 0] + 2.0, "row": lm[0, 1] - 1.5,
+                     "angle_deg": in_plane_angle(lm) + 10.0})  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "guesses.csv", index=False)
+    out = tmp_path / "poses.parquet"
+    args = ["predict", str(cwd / "results/export"), "--images", str(tmp_path), "--guesses",
+            str(tmp_path / "guesses.csv"), "--iterations", "2", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    poses = pd.read_parquet(out)
+    assert len(poses) == 3 * 3 and list(poses["iteration"][:3]) == [0, 1, 2]
+    first = poses[poses["iteration"] == 0].reset_index(drop=True)
+    assert np.allclose(first[["col", "row", "angle_deg"]], pd.DataFrame(rows)[["col", "row",
+                       "angle_deg"]])  # fmt: skip
+    ck = load_checkpoint(cwd / "results/final/best1/seed_0.pt")
+    g = rows[0]
+    image = np.load(tmp_path / "frame0.npy")
+    image = image / image.max()  # read_image scales floats by their maximum
+    patch = sample_image(image, patch_grid((g["col"], g["row"]), g["angle_deg"], ck.input_shape))
+    with torch.no_grad():
+        y = ck.model(torch.from_numpy(normalise_images(patch[None, None]))).numpy()
+    expected = from_patch(targets_to_landmarks(y, *ck.input_shape)[0], (g["col"], g["row"]),
+                          g["angle_deg"], ck.input_shape)  # fmt: skip
+    got = np.array(poses.loc[1, "landmarks"]).reshape(6, 2)
+    assert np.abs(got - expected).max() < 1e-3
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file,col,row\nframe0.npy,1,2\n")
+    assert main([*args[:5], str(bad), "--out", str(out)]) == 2
+
+
+def test_nothing_reruns_after_a_finished_search(smoke_run):
+    cwd, _ = smoke_run
+    assert planned(cwd, "--configfile", "config/smoke.yaml") == {}
+
+
+def test_editing_a_script_or_an_unrelated_key_retrains_no_child(smoke_run, tmp_path):
+    cwd, _ = smoke_run
+    script = cwd / "workflow/scripts/train_children.py"
+    original = script.read_text()
+    script.write_text(original.replace('"""Rules', '"""Edited docstring. Rules'))
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("final:\n  train: {epochs: 4}\n")
+    try:
+        jobs = planned(cwd, "--configfile", "config/smoke.yaml", str(overlay))
+    finally:
+        script.write_text(original)
+    assert not any(rule.startswith(("train_child", "train_random")) for rule in jobs)
+    assert jobs.get("final") == 8  # the final budget's own params did change
+
+
+def test_changing_the_value_model_retrains_only_later_rounds(smoke_run, tmp_path):
+    cwd, _ = smoke_run
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("value_model:\n  steps: 151\n")
+    r = snakemake(cwd, "-n", "--configfile", "config/smoke.yaml", str(overlay))
+    assert r.returncode == 0, r.stderr
+    assert "results/round_1/children/0.parquet" in r.stdout
+    assert "results/round_0/children/0.parquet" not in r.stdout
+
+
+def test_changing_the_training_budget_retrains_children(smoke_run, tmp_path):
+    cwd, _ = smoke_run
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("train:\n  epochs: 3\n")
+    jobs = planned(cwd, "--configfile", "config/smoke.yaml", str(overlay))
+    assert sum(n for rule, n in jobs.items() if rule.startswith("train_child")) >= 2
+    assert jobs.get("final") == 8
+
+
+def test_interrupted_search_resumes_without_redoing_children(tmp_path):
+    cwd = workdir(tmp_path)
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    proc = subprocess.Popen(
+        [SNAKEMAKE, "--configfile", "config/smoke.yaml", "--cores", "2"],
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    first = cwd / "results/round_0/children/0.parquet"
+    deadline = time.time() + 240
+    while not first.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert first.exists(), "no child finished before the interruption"
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    proc.wait(timeout=120)
+    # every file present is complete; a retrained child would differ in train_seconds
+    done = {p: pd.read_parquet(p) for p in (cwd / "results").rglob("children/*.parquet")}
+    r = snakemake(cwd, "--configfile", "config/smoke.yaml", "--cores", "2")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    for p, before in done.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(p), before, obj=f"{p} (trained again)")
+    assert (cwd / "results/final/summary.parquet").exists()
+
+
+def test_a_child_that_kills_its_job_twice_is_recorded_and_the_round_goes_on(tmp_path):
+    """The job training a child is killed (SIGKILL, as by an out-of-memory killer or a
+    node failure) on its first and its second attempt; with --retries 2 the third attempt
+    records the child as `killed`, takes the chunk's finished children from the cache,
+    and the round completes."""
+    cwd = workdir(tmp_path)
+    (cwd / "slow.yaml").write_text("train:\n  epochs: 30\n")  # children of a few seconds
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    target = "results/round_0/history.parquet"
+    proc = subprocess.Popen(
+        [SNAKEMAKE, "--configfile", "config/smoke.yaml", "slow.yaml", "--cores", "2",
+         "--retries", "2", target],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    cache = cwd / "results/cache/children"
+    victim, kills, deadline = None, 0, time.time() + 240
+    while kills < 2 and time.time() < deadline and proc.poll() is None:
+        markers = sorted(cache.glob("*.started")) if cache.exists() else []
+        for marker in markers:
+            if victim not in (None, marker):
+                continue
+            fields = marker.read_text().split()
+            if len(fields) == 3 and int(fields[0]) == kills + 1:  # started, not yet killed
+                victim = marker
+                os.kill(int(fields[1]), signal.SIGKILL)
+                kills += 1
+        time.sleep(0.05)
+    out, _ = proc.communicate(timeout=300)
+    assert kills == 2, out[-3000:]
+    assert proc.returncode == 0, out[-3000:]
+    history = pd.read_parquet(cwd / target)
+    assert list(history["status"]).count("killed") == 1, history[["snap", "status"]]
+    assert (history["status"] != "killed").sum() == len(history) - 1
+    assert (history.loc[history["status"] != "killed", "status"] == "ok").all()
+    killed = history[history["status"] == "killed"].iloc[0]
+    assert "died 2 times" in killed["error"] and killed["params"] > 0
+    assert victim.read_text().split()[0] == "2"  # kept, and recording it is not a start
+
+
+def test_lint_and_format_are_clean():
+    r = snakemake(ROOT, "--lint", timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([str(BIN / "snakefmt"), "--check", "workflow"], cwd=ROOT,
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_schema_defaults_equal_the_package_defaults():
+    """One set of defaults: the schema's must match the config dataclasses'."""
+    import dataclasses
+
+    from autosnap.data.config import DataConfig
+    from autosnap.search.config import SearchConfig, ValueModelConfig
+    from autosnap.training.config import FinalConfig, TrainConfig
+
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    props = schema["properties"]
+
+    def defaults(obj) -> dict:
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+    for section, cls in [("data", DataConfig), ("train", TrainConfig), ("search", SearchConfig),
+                         ("value_model", ValueModelConfig), ("final", FinalConfig)]:  # fmt: skip
+        ours = defaults(cls())
+        if section == "data":
+            ours["geometry"] = defaults(ours["geometry"])
+            theirs = {k: v.get("default") for k, v in props["data"]["properties"].items()}
+            geometry = props["data"]["properties"]["geometry"]["properties"]
+            theirs["geometry"] = {k: v["default"] for k, v in geometry.items()}
+        else:
+            theirs = {k: v.get("default") for k, v in props[section]["properties"].items()}
+        assert theirs == ours, section

@@ -1,0 +1,44 @@
+# Child training, written once for every set of children: the search's rounds and the
+# random-search baseline (final.random_search). One job per chunk of slots (chunks()):
+# a job trains its slots in one process, so torch's start-up is paid once per chunk.
+# Jobs of one set form a group, so a cluster runs them as one submission per group.
+TRAINING_SETS = [
+    # rule name prefix, folder under results/ (and logs/, benchmarks/), group, slots
+    ("train_child", "round_{round}", "children_{round}", K),
+    ("train_random", "random", "children_random", RANDOM_SLOTS),
+]
+
+
+for prefix, folder, group_name, n_slots in TRAINING_SETS:
+    for chunk_index, chunk_slots in enumerate(chunks(n_slots)):
+
+        rule:
+            name:
+                f"{prefix}_{chunk_index}"
+            input:
+                DATA,
+                proposals=f"results/{folder}/proposals.parquet",
+            output:
+                expand(
+                    f"results/{folder}/children/{{slot}}.parquet",
+                    slot=chunk_slots,
+                    allow_missing=True,
+                ),
+            log:
+                f"results/logs/{folder}/{prefix}_{chunk_index}.log",
+            benchmark:
+                f"results/benchmarks/{folder}/{prefix}_{chunk_index}.tsv"
+            group:
+                group_name
+            conda:
+                CONDA_ENV
+            threads: child_threads()
+            resources:
+                **child_resources(),
+            params:
+                **TRAIN_PARAMS,
+                slots=chunk_slots,
+                cache=CHILD_CACHE,
+                data=data_folder,
+            script:
+                "../scripts/train_children.py"
