@@ -1,9 +1,14 @@
-"""Where a child trains: CPU or CUDA, and one GPU per process on multi-GPU machines.
+"""Where a child trains: CPU or CUDA, and one GPU of its own per training process.
 
-Concurrent children started by a local Snakemake run would all land on cuda:0. Each
-process therefore leases a GPU with an exclusive lock file held for its lifetime. When a
-scheduler has already restricted the visible devices (Slurm sets CUDA_VISIBLE_DEVICES
-per job) or only one device is visible, no lease is taken.
+Several training processes often see the same GPUs: a local Snakemake run starts
+children side by side, and a grouped Slurm job (group-components in profiles/slurm)
+runs several training processes in one allocation whose GPUs all of them see. Each
+process therefore leases one of its visible GPUs with an exclusive lock file held for
+its lifetime, so no two children share a GPU. Only `train.device: cuda:N` pins a child
+to a device (and so lets children share it).
+
+Locks are per machine and, inside a Slurm job, per job: Slurm numbers each job's GPUs
+from 0, so index 0 of two jobs on one node are different devices.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import fcntl
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -24,20 +30,37 @@ _held: list[IO[str]] = []  # lock files kept open (and locked) until the process
 
 
 def lock_dir() -> Path:
-    path = Path(os.environ.get("AUTOSNAP_LOCK_DIR", Path(tempfile.gettempdir()) / "autosnap-gpu"))
+    """The folder of the GPU locks: $AUTOSNAP_LOCK_DIR or the temp folder, one subfolder
+    per Slurm job."""
+    base = Path(os.environ.get("AUTOSNAP_LOCK_DIR", Path(tempfile.gettempdir()) / "autosnap-gpu"))
+    job = os.environ.get("SLURM_JOB_ID")
+    path = base / f"slurm-{job}" if job else base
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def lease_gpu(n_devices: int, directory: Path | None = None, poll_s: float = 1.0) -> int:
-    """Index of a GPU no other autosnap process holds; waits while all are taken.
+def visible_gpus() -> list[str]:
+    """The GPUs this process may use, by the names CUDA_VISIBLE_DEVICES gives them
+    (indices or UUIDs; what Slurm sets in a job), else as torch counts them."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is None:
+        return [str(i) for i in range(torch.cuda.device_count())]
+    return [name.strip() for name in env.split(",") if name.strip()]
+
+
+def lease_gpu(
+    devices: int | Sequence[str], directory: Path | None = None, poll_s: float = 1.0
+) -> int:
+    """Index (into `devices`: a count, or the visible GPUs' names) of a GPU that no other
+    autosnap process holds; waits while all are taken.
 
     The lock is released by the operating system when the process ends, so a crashed
     child never leaves a GPU reserved."""
+    names = [str(i) for i in range(devices)] if isinstance(devices, int) else list(devices)
     directory = directory or lock_dir()
     while True:
-        for i in range(n_devices):
-            f = open(directory / f"gpu{i}.lock", "w")  # noqa: SIM115 - held for process life
+        for i, name in enumerate(names):
+            f = open(directory / f"gpu{name}.lock", "w")  # noqa: SIM115 - held for process life
             try:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -50,15 +73,19 @@ def lease_gpu(n_devices: int, directory: Path | None = None, poll_s: float = 1.0
         time.sleep(poll_s)
 
 
-def scheduler_restricted() -> bool:
-    """True when a scheduler chose the visible devices for this job."""
-    return "CUDA_VISIBLE_DEVICES" in os.environ and (
-        "SLURM_JOB_ID" in os.environ or "AUTOSNAP_NO_GPU_LEASE" in os.environ
-    )
+def gpu_of_this_process() -> int:
+    """The index of this process's own GPU among the visible ones (leased when more
+    than one is visible)."""
+    gpus = visible_gpus()
+    if len(gpus) <= 1:
+        return 0
+    index = lease_gpu(gpus)
+    log.info("leased GPU %d (%s) of %d visible", index, gpus[index], len(gpus))
+    return index
 
 
 def select_device(preference: str = "auto") -> torch.device:
-    """`auto` (CUDA when available), `cpu`, `cuda` or `cuda:N`."""
+    """`auto` (CUDA when available), `cpu`, `cuda` (a GPU of its own) or `cuda:N`."""
     if preference == "cpu":
         return torch.device("cpu")
     if preference not in ("auto", "cuda") and not preference.startswith("cuda:"):
@@ -69,9 +96,4 @@ def select_device(preference: str = "auto") -> torch.device:
         raise InputError(f"device '{preference}' asked for, but CUDA is not available")
     if preference.startswith("cuda:"):
         return torch.device(preference)
-    n = torch.cuda.device_count()
-    if n == 1 or scheduler_restricted():
-        return torch.device("cuda:0")
-    index = lease_gpu(n)
-    log.info("leased GPU %d of %d", index, n)
-    return torch.device(f"cuda:{index}")
+    return torch.device(f"cuda:{gpu_of_this_process()}")

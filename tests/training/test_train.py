@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 
@@ -157,3 +158,29 @@ def test_concurrent_processes_lease_different_gpus(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_children_in_one_slurm_job_get_a_gpu_each(tmp_path):
+    """A grouped Slurm job of four training processes sees all four of its GPUs in each
+    (Slurm sets CUDA_VISIBLE_DEVICES per job): each process leases a different one, and
+    another job on the node (its own GPUs, numbered from 0 again) leases independently."""
+    code = (
+        "import sys; from autosnap.training.device import gpu_of_this_process; "
+        "print(gpu_of_this_process(), flush=True); sys.stdin.read()"
+    )
+
+    def start(job: str, visible: str) -> subprocess.Popen:
+        env = {**os.environ, "SLURM_JOB_ID": job, "CUDA_VISIBLE_DEVICES": visible,
+               "AUTOSNAP_LOCK_DIR": str(tmp_path)}  # fmt: skip
+        return subprocess.Popen([sys.executable, "-c", code], env=env, text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
+
+    procs = [start("41", "0,1,2,3") for _ in range(4)] + [start("42", "0,1")]
+    try:
+        indices = [int(p.stdout.readline()) for p in procs]
+        assert sorted(indices[:4]) == [0, 1, 2, 3]
+        assert indices[4] == 0
+    finally:
+        for p in procs:
+            p.stdin.close()
+            p.wait()
