@@ -61,6 +61,7 @@ def final_run(
     cache_dir: str | Path | None = None,
     weights: str | Path | None = None,
     random_history: str | Path | None = None,
+    attempt: int = 1,
     **overrides: object,
 ) -> dict:
     """Retrain one final candidate with one seed on the full budget (the `train:`
@@ -77,7 +78,7 @@ def final_run(
         write_table(pd.DataFrame([row])[FINAL_COLUMNS], out)
         return row
     (row,) = train_snaps([arch], [meta], [out], data_dir, cfg, "test", FINAL_COLUMNS, cache_dir,
-                         weights=None if weights is None else [weights])  # fmt: skip
+                         None if weights is None else [weights], attempt)  # fmt: skip
     return row
 
 

@@ -89,13 +89,15 @@ def train_children(
     max_len: int,
     evaluate: str = "val",
     cache_dir: str | Path | None = None,
+    attempt: int = 1,
     **overrides: object,
 ) -> list[dict]:
     """Train slots of a proposals table with the `train:` section (plus `overrides`,
     such as the job's threads) and write one child table per slot; SNAPs longer than
-    `max_len` (search.max_len) are refused."""
+    `max_len` (search.max_len) are refused. `attempt`: the job's, in this run."""
     cfg = train_config(train, **overrides)
-    return train_slots(proposals, slots, outputs, data_dir, cfg, max_len, evaluate, cache_dir)
+    return train_slots(proposals, slots, outputs, data_dir, cfg, max_len, evaluate, cache_dir,
+                       attempt)  # fmt: skip
 
 
 def train_snap(

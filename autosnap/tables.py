@@ -32,21 +32,32 @@ class TableError(InputError):
     """A missing, unreadable or malformed table (names the file and the column)."""
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
-    """Call `write(tmp)` on a temporary name in the folder of `path`, then rename it into
+def atomic_write(
+    path: str | Path, write: Callable[[Path], object], exclusive: bool = False
+) -> Path | None:
+    """Call `write(tmp)` on a temporary name in the folder of `path`, then move it into
     place: the one way every table, model and checkpoint reaches the disk, so a reader
-    sees the old file or the whole new one, never a part."""
+    sees the old file or the whole new one, never a part.
+
+    With `exclusive`, the first writer wins: the file is only created, never replaced
+    (a hard link, atomic on POSIX file systems, NFS included), and None says that
+    another writer was first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
+        if not exclusive:
+            os.replace(tmp, path)
+            return path
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return None
+        return path
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:

@@ -2,25 +2,40 @@
 count how often a child's training job died.
 
 A chunk interrupted half-way keeps its finished children, an architecture proposed twice
-(by the search and the random search, or in a retried job) trains once, and a child
+(in two rounds, by two final candidates, or in a retried job) trains once, and a child
 whose job keeps dying (time limit, memory, a failing node) is eventually recorded as
 `killed` instead of failing its round again and again.
+
+One child trains in one job at a time: a job holds the child's lock while it trains it,
+and a job that wanted the same child waits and then takes the cached row. The first
+writer wins all the same (where locks do not reach across machines): an entry is
+created once and never replaced, and a job that trained a child another job cached
+first writes the cached row (and weights), so every table shows the same row. Each
+finished training adds a line to `trainings.jsonl`, the record of what was trained.
+
+A start counts against a child only on a retry of its job in the same run (Snakemake's
+`attempt` > 1): when a whole run dies (Ctrl-C, `kill -9`, a lost head node), that is not
+the child's fault.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import socket
-from collections.abc import Sequence
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from autosnap.tables import read_table, write_table
+from autosnap.tables import atomic_write, read_table
 from autosnap.training.config import TrainConfig
 
 #: Statuses worth remembering: a retry would give the same result.
@@ -42,32 +57,74 @@ def child_key(snap_id: str, cfg: TrainConfig, data_files: Sequence[Path]) -> str
 
 @dataclass(frozen=True)
 class CachedChild:
-    """The cache files of one child: its result row, its weights, its start marker."""
+    """The cache files of one child: its result row, its start marker, and its weights
+    (named in the row, written before it)."""
 
     table: Path
-    weights: Path
     marker: Path
+
+    @property
+    def ledger(self) -> Path:
+        return self.table.with_name("trainings.jsonl")
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold this child's lock (waiting while another job holds it); the operating
+        system releases it when a job dies. Without file locks (some network file
+        systems), go on unlocked: first-writer-wins still keeps the tables consistent."""
+        with open(self.table.with_suffix(".lock"), "a") as f:
+            with suppress(OSError):
+                fcntl.lockf(f, fcntl.LOCK_EX)
+            yield
+
+    def record_training(self, row: dict) -> None:
+        """Add a finished training to the ledger (one JSON line, appended atomically)."""
+        line = json.dumps({"child": self.table.stem, "snap": row["snap"], "status": row["status"],
+                           "host": socket.gethostname(), "pid": os.getpid(),
+                           "time": time.time()})  # fmt: skip
+        with open(self.ledger, "a") as f:
+            f.write(line + "\n")
 
     def get(self, weights_out: Path | None) -> dict | None:
         """The cached row (with its weights copied to `weights_out` when asked for), or
         None when the child has to be trained."""
-        if not self.table.exists() or (weights_out is not None and not self.weights.exists()):
+        if not self.table.exists():
             return None
+        row = read_table(self.table).iloc[0].to_dict()
         if weights_out is not None:
-            shutil.copyfile(self.weights, weights_out)
-        return read_table(self.table).iloc[0].to_dict()
+            # entries of autosnap <= 0.1 kept their weights as {key}.pt
+            weights = self.table.with_name(row.get("weights_file") or f"{self.table.stem}.pt")
+            if not weights.exists():
+                return None
+            shutil.copyfile(weights, weights_out)
+        return row
 
-    def put(self, row: dict, weights: Path | None) -> None:
-        """Remember a finished child (its weights too, when it has them)."""
-        if weights is not None and weights.exists():
-            shutil.copyfile(weights, self.weights)
-        if row["status"] in CACHED_STATUSES:
-            write_table(pd.DataFrame([row]), self.table)
+    def put(self, row: dict, weights: Path | None) -> dict:
+        """Remember a finished child, with its weights when it has them, unless another
+        job was first; returns the row the cache holds (and then `weights` holds that
+        row's network). Failures that a retry may cure are not remembered."""
+        if row["status"] not in CACHED_STATUSES:
+            return row
+        stored = None
+        if weights is not None:
+            stored = self.table.with_name(f"{self.table.stem}.{uuid.uuid4().hex[:12]}.pt")
+            atomic_write(stored, lambda tmp: shutil.copyfile(weights, tmp))
+        entry = pd.DataFrame([{**row, "weights_file": stored.name if stored else ""}])
+        if atomic_write(self.table, lambda tmp: entry.to_parquet(tmp, index=False), True):
+            return row
+        if stored is not None:
+            stored.unlink()
+        held = self.get(weights)
+        return row if held is None else held
 
-    def start(self) -> int:
-        """Count a start of this child's training and return how many starts there were
-        before it. Once there were KILL_LIMIT, the child will not train: the count stays."""
-        starts = int(self.marker.read_text().split()[0]) if self.marker.exists() else 0
+    def start(self, attempt: int = 1) -> int:
+        """Count a start of this child's training and return how many starts counted
+        before it: those of earlier attempts of its job in this run (attempt > 1); a
+        first attempt counts from zero. Once there were KILL_LIMIT, the child will not
+        train: the count stays."""
+        starts = 0
+        if attempt > 1 and self.marker.exists():
+            starts = int(self.marker.read_text().split()[0])
         if starts < KILL_LIMIT:
             self.marker.write_text(f"{starts + 1} {os.getpid()} {socket.gethostname()}\n")
         return starts
@@ -93,6 +150,4 @@ class ChildCache:
 
     def child(self, snap_id: str, cfg: TrainConfig, data_files: Sequence[Path]) -> CachedChild:
         key = child_key(snap_id, cfg, data_files)
-        return CachedChild(
-            *(self.folder / f"{key}{ext}" for ext in (".parquet", ".pt", ".started"))
-        )
+        return CachedChild(self.folder / f"{key}.parquet", self.folder / f"{key}.started")

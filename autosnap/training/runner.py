@@ -8,6 +8,7 @@ there instead of being trained again (autosnap.training.child_cache).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,9 +51,11 @@ def train_snaps(
     columns: Sequence[str] = CHILD_COLUMNS,
     cache_dir: str | Path | None = None,
     weights: Sequence[str | Path] | None = None,
+    attempt: int = 1,
 ) -> list[dict]:
     """Train architectures one after another with `cfg` (its seed included), scored on
-    `evaluate`; one table (`columns`) each, and with `weights` one checkpoint each."""
+    `evaluate`; one table (`columns`) each, and with `weights` one checkpoint each.
+    `attempt` is the job's attempt in this run (Snakemake's; 1 unless it is a retry)."""
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     data_files = [Path(data_dir) / "train.parquet", Path(data_dir) / f"{evaluate}.parquet"]
@@ -62,13 +65,14 @@ def train_snaps(
     rows = []
     for arch, meta, out, wout in zip(archs, metas, outputs, weights, strict=True):
         cached = cache.child(arch.snap_id, cfg, data_files) if cache else None
-        row = cached.get(wout) if cached else None
-        if row is not None:
-            row = {**row, **meta, "snap": arch.text}
-            log.info("%s: taken from %s (trained before)", arch.text, cached.table)
-        else:
-            session = session or _Session.open(cfg, data_dir, evaluate)
-            row = _train_one(arch, meta, cfg, session, cached, wout)
+        with cached.exclusive() if cached else nullcontext():
+            row = cached.get(wout) if cached else None
+            if row is not None:
+                log.info("%s: taken from %s (trained before)", arch.text, cached.table)
+            else:
+                session = session or _Session.open(cfg, data_dir, evaluate)
+                row = _train_one(arch, meta, cfg, session, cached, wout, attempt)
+        row = {**row, **meta, "snap": arch.text}  # a cached row may come from another job
         write_table(pd.DataFrame([row])[list(columns)], out)
         rows.append(row)
     return rows
@@ -81,9 +85,11 @@ def _train_one(
     session: _Session,
     cached: CachedChild | None,
     weights: Path | None,
+    attempt: int,
 ) -> dict:
-    """Train one child (or record it as killed), save its weights, fill the cache."""
-    starts = cached.start() if cached else 0
+    """Train one child (or record it as killed), save its weights, fill the cache; the
+    row returned is the cache's when another job cached the child first."""
+    starts = cached.start(attempt) if cached else 0
     shape = session.train_split.shape
     if starts >= KILL_LIMIT:
         error = (f"its training job died {starts} times while training it (time limit, "
@@ -102,7 +108,8 @@ def _train_one(
     if saved:
         save_checkpoint(weights, model, arch, cfg, shape[1:], row)
     if cached:
-        cached.put(row, weights if saved else None)
+        cached.record_training(row)
+        row = cached.put(row, weights if saved else None)
         cached.end()
     return row
 
@@ -116,6 +123,7 @@ def train_slots(
     max_len: int,
     evaluate: str = "val",
     cache_dir: str | Path | None = None,
+    attempt: int = 1,
 ) -> list[dict]:
     """Train the given slots of a proposals table (one chunk of a round)."""
     rows_in = read_table(proposals, PROPOSAL_COLUMNS).set_index("slot", drop=False)
@@ -127,4 +135,5 @@ def train_slots(
         {"round": int(rows_in.at[s, "round"]), "slot": int(s), "origin": rows_in.at[s, "origin"]}
         for s in slots
     ]
-    return train_snaps(snaps, metas, outputs, data_dir, cfg, evaluate, cache_dir=cache_dir)
+    return train_snaps(snaps, metas, outputs, data_dir, cfg, evaluate, cache_dir=cache_dir,
+                       attempt=attempt)  # fmt: skip

@@ -18,6 +18,7 @@ final_run(
     cache_dir=snakemake.params.cache,
     weights=snakemake.output.weights,
     random_history=snakemake.input.get("random_history"),
+    attempt=snakemake.resources.attempt,
     threads=snakemake.threads,
 )
 if not Path(snakemake.output.weights).exists():

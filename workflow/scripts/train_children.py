@@ -12,5 +12,6 @@ stages.train_children(
     snakemake.params.train,
     snakemake.params.max_len,
     cache_dir=snakemake.params.cache,
+    attempt=snakemake.resources.attempt,
     threads=snakemake.threads,
 )
