@@ -29,6 +29,13 @@ def _overhead(r: pd.Series) -> Row:
             r["machine"])  # fmt: skip
 
 
+def _slurm(r: pd.Series) -> Row:
+    label = f" ({r['label']})" if isinstance(r["label"], str) and r["label"] else ""
+    return (f"smoke search through Slurm / locally{label}", f"{r['ratio']:.2f}x "
+            f"({r['slurm_s']:.0f} s vs {r['local_s']:.0f} s, {r['slurm_jobs']} Slurm jobs)",
+            r["machine"])  # fmt: skip
+
+
 def _dag(r: pd.Series) -> Row:
     return (f"snakemake -n, {r['children']} children, chunk {r['chunk']} ({r['jobs']} jobs), "
             f"groups {r['groups']}", f"{r['seconds']:.1f} s, {r['max_rss_mb']:.0f} MB",
@@ -76,6 +83,7 @@ TABLES = {
     "child_throughput.csv": ("child_throughput", _each(_throughput)),
     "pipeline_overhead.csv": ("pipeline_overhead", _each(_overhead)),
     "dag_scale.csv": ("dag_scale", _each(_dag)),
+    "slurm_overhead.csv": ("slurm_overhead", _each(_slurm)),
     "search_efficiency_final.csv": ("search_efficiency", _each(_search)),
     "search_efficiency_timing.csv": ("search_efficiency", _timing),
     "predict_iterations.csv": ("predict_iterations", _each(_predict)),

@@ -21,7 +21,12 @@ from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS
 pytestmark = pytest.mark.slow
 
 
-def snakemake(cwd: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+#: A safety net against a hung run, not a budget: the tests wait on progress (a file
+#: appearing, a process ending), so a loaded machine only makes them slower.
+HANG_S = 3600
+
+
+def snakemake(cwd: Path, *args: str, timeout: int = HANG_S) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     return subprocess.run([SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env)  # fmt: skip
@@ -96,6 +101,10 @@ def test_smoke_search_writes_every_table(smoke_run):
     assert list(random[random["round"] == 0]["snap_id"]) == list(round0["snap_id"])
     ok = random[random["status"] == "ok"]
     assert summary.at["random", "snap"] == ok.sort_values("value").iloc[-1]["snap"]
+    # round 0 is the search's own children, and no child was trained twice (a final
+    # candidate that is also another one, or the random search's best, waits for it)
+    assert random.head(k).equals(round0)
+    assert trainings(cwd).max() == 1
 
 
 def test_report_has_a_table_behind_every_figure(smoke_run):
@@ -222,27 +231,67 @@ def test_changing_the_training_budget_retrains_children(smoke_run, tmp_path):
     assert jobs.get("final") == 8
 
 
-def test_interrupted_search_resumes_without_redoing_children(tmp_path):
-    cwd = workdir(tmp_path)
+#: Columns that measure time, not the result: they differ between any two runs.
+TIMING = ["train_seconds", "latency_ms"]
+
+
+def result_tables(cwd: Path) -> dict[str, pd.DataFrame]:
+    """Every child, history and final table of a run, less its timing columns."""
+    results = cwd / "results"
+    paths = [*results.glob("round_*/children/*.parquet"), *results.glob("round_*/history.parquet"),
+             *results.glob("random/**/*.parquet"), *results.glob("final/**/*.parquet")]  # fmt: skip
+    return {
+        str(p.relative_to(results)): pd.read_parquet(p).drop(columns=TIMING, errors="ignore")
+        for p in sorted(paths)
+        if "proposals" not in p.name
+    }
+
+
+def trainings(cwd: Path) -> pd.Series:
+    """How often each child was trained to the end, from the child cache's ledger."""
+    ledger = pd.read_json(cwd / "results/cache/children/trainings.jsonl", lines=True)
+    return ledger["child"].value_counts()
+
+
+def interrupt(cwd: Path, ready: Path, sig: signal.Signals) -> None:
+    """Start the smoke search and send `sig` to its whole process group (Snakemake and
+    every job, as Ctrl-C in a terminal or a power loss would) once `ready` exists."""
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     proc = subprocess.Popen(
-        [SNAKEMAKE, "--configfile", "config/smoke.yaml", "--cores", "2"],
-        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        [SNAKEMAKE, "--configfile", "config/smoke.yaml", "--cores", "2"], cwd=cwd,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
     )  # fmt: skip
-    first = cwd / "results/round_0/children/0.parquet"
-    deadline = time.time() + 240
-    while not first.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-    assert first.exists(), "no child finished before the interruption"
-    proc.send_signal(signal.SIGINT)  # Ctrl-C
-    proc.wait(timeout=120)
-    # every file present is complete; a retrained child would differ in train_seconds
-    done = {p: pd.read_parquet(p) for p in (cwd / "results").rglob("children/*.parquet")}
+    while not ready.exists() and proc.poll() is None:
+        time.sleep(0.1)
+    assert ready.exists(), f"the run ended before {ready} appeared"
+    os.killpg(proc.pid, sig)
+    proc.wait(timeout=HANG_S)
+
+
+@pytest.mark.parametrize(
+    ("sig", "point"),
+    [(signal.SIGINT, "round_0/children/0.parquet"), (signal.SIGKILL, "round_1/children/0.parquet")],
+    ids=["ctrl-c-in-round-0", "kill-9-in-round-1"],
+)
+def test_interrupted_search_ends_as_an_uninterrupted_one(smoke_run, tmp_path, sig, point):
+    """Stopped at any point, the next run (after --unlock where Snakemake needs it) ends
+    with every child, history and final table equal to an uninterrupted run's in every
+    value column; no finished child is trained again, and none is counted as killed."""
+    cwd = workdir(tmp_path)
+    interrupt(cwd, cwd / "results" / point, sig)
+    before = result_tables(cwd)  # every table present is complete
+    if sig == signal.SIGKILL:
+        assert snakemake(cwd, "--unlock", "--configfile", "config/smoke.yaml").returncode == 0
     r = snakemake(cwd, "--configfile", "config/smoke.yaml", "--cores", "2")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    for p, before in done.items():
-        pd.testing.assert_frame_equal(pd.read_parquet(p), before, obj=f"{p} (trained again)")
-    assert (cwd / "results/final/summary.parquet").exists()
+    after, reference = result_tables(cwd), result_tables(smoke_run[0])
+    assert after.keys() == reference.keys()
+    for name, table in after.items():
+        pd.testing.assert_frame_equal(table, reference[name], obj=name)
+        if name in before:
+            pd.testing.assert_frame_equal(table, before[name], obj=f"{name} (rewritten)")
+    assert trainings(cwd).max() == 1, trainings(cwd)
+    assert not list((cwd / "results/cache/children").glob("*.started"))
 
 
 def test_a_child_that_kills_its_job_twice_is_recorded_and_the_round_goes_on(tmp_path):

@@ -12,7 +12,8 @@ ROUNDS = SEARCH.rounds
 K = SEARCH.children
 LAST = ROUNDS - 1
 USES_MODEL = SEARCH.strategy == "autosnap"
-# The random-search baseline trains the search's budget of children (final.random_search).
+# The random-search baseline has the search's budget of children (final.random_search);
+# its round 0 is the search's round 0, taken as trained, so it trains only the rest.
 RANDOM_SLOTS = ROUNDS * K
 # For --software-deployment-method conda (relative to the rule files); without that flag
 # rules run in the environment snakemake itself runs in.
@@ -27,11 +28,11 @@ TRAIN_PARAMS = {"train": config["train"], "max_len": SEARCH.max_len}
 CHILD_CACHE = "results/cache/children"
 
 
-def chunks(n):
-    """Slots 0..n-1 in chunks of resources.chunk, one training job each: a job trains
-    its slots in one process, so torch's start-up is paid once per chunk."""
-    size = config["resources"]["chunk"]
-    return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
+def chunks(slots):
+    """`slots` in chunks of resources.chunk, one training job each: a job trains its
+    slots in one process, so torch's start-up is paid once per chunk."""
+    slots, size = list(slots), config["resources"]["chunk"]
+    return [slots[i : i + size] for i in range(0, len(slots), size)]
 
 
 def round_of(wildcards):
@@ -52,18 +53,34 @@ def child_threads():
     return max(1, config["train"]["threads"])
 
 
+def site_resources(gpu):
+    """The cluster's account and partition (resources.slurm_account, cpu_partition,
+    gpu_partition) where the config names them; otherwise the profile's defaults."""
+    res = config["resources"]
+    site = {"slurm_account": res["slurm_account"]}
+    site["slurm_partition"] = res["gpu_partition" if gpu else "cpu_partition"]
+    return {k: v for k, v in site.items() if v}
+
+
 def child_resources():
-    """Memory and time of a training job; each retry (--retries, profiles/slurm) asks
-    for as much again, since a job killed for its limits would die the same way."""
-    mem = config["resources"]["child_mem_mb"]
-    runtime = config["resources"]["child_runtime_min"] * len(chunks(K)[0])
-    res = {
+    """Resources of a job that trains networks: memory and time (each retry, with
+    --retries as in profiles/slurm, asks for as much again, since a job killed for its
+    limits would die the same way), GPUs, and `attempt`, which the child cache reads
+    to tell a retry (a death that may be the child's fault) from a new run."""
+    res = config["resources"]
+    mem, gpus = res["child_mem_mb"], res["gpus_per_child"]
+    runtime = res["child_runtime_min"] * len(chunks(range(K))[0])
+    out = {
         "mem_mb": lambda wildcards, attempt: mem * attempt,
         "runtime": lambda wildcards, attempt: runtime * attempt,
+        "attempt": lambda wildcards, attempt: attempt,
+        **site_resources(gpu=bool(gpus)),
     }
-    if config["resources"]["gpus_per_child"]:
-        res["gpu"] = config["resources"]["gpus_per_child"]
-    return res
+    if gpus:
+        out["gpu"] = gpus
+        if res["gpu_model"]:
+            out["gpu_model"] = res["gpu_model"]
+    return out
 
 
 def round_children(round_):

@@ -12,6 +12,8 @@ rule prepare_data:
         "results/benchmarks/prepare_data.tsv"
     conda:
         CONDA_ENV
+    resources:
+        **site_resources(gpu=False),
     params:
         data=config["data"],
         folder=output_folder,

@@ -12,6 +12,8 @@ rule final:
     wildcard_constraints:
         candidate="|".join(FINAL.candidates),
         seed=r"\d+",
+    group:
+        "final"
     conda:
         CONDA_ENV
     threads: child_threads()
@@ -60,5 +62,7 @@ rule export:
         "results/benchmarks/export.tsv"
     conda:
         CONDA_ENV
+    resources:
+        **site_resources(gpu=False),
     script:
         "../scripts/export.py"

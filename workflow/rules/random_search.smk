@@ -1,7 +1,8 @@
 # The random-search baseline (final.random_search): the search's budget of children, all
 # random. Random proposals do not depend on results, so all rounds are drawn at once
-# and trained in chunks like the search's (rules/training.smk); round 0 is the search's
-# own round 0, so the child cache trains it once for both.
+# and trained in chunks like the search's (rules/training.smk). Its round 0 is the
+# search's own round 0 (same seed, same SNAPs): those children are the search's, taken
+# as they are, so no child is trained by two jobs at once.
 rule random_proposals:
     output:
         "results/random/proposals.parquet",
@@ -19,7 +20,8 @@ rule random_proposals:
 
 rule random_history:
     input:
-        expand("results/random/children/{slot}.parquet", slot=range(RANDOM_SLOTS)),
+        round_children(0),
+        expand("results/random/children/{slot}.parquet", slot=range(K, RANDOM_SLOTS)),
     output:
         "results/random/history.parquet",
     log:

@@ -4,13 +4,13 @@
 # Jobs of one set form a group, so a cluster runs them as one submission per group.
 TRAINING_SETS = [
     # rule name prefix, folder under results/ (and logs/, benchmarks/), group, slots
-    ("train_child", "round_{round}", "children_{round}", K),
-    ("train_random", "random", "children_random", RANDOM_SLOTS),
+    ("train_child", "round_{round}", "children_{round}", range(K)),
+    ("train_random", "random", "children_random", range(K, RANDOM_SLOTS)),
 ]
 
 
-for prefix, folder, group_name, n_slots in TRAINING_SETS:
-    for chunk_index, chunk_slots in enumerate(chunks(n_slots)):
+for prefix, folder, group_name, slots in TRAINING_SETS:
+    for chunk_index, chunk_slots in enumerate(chunks(slots)):
 
         rule:
             name:
