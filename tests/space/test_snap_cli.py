@@ -8,7 +8,7 @@ from helpers import AUTOSNAP
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([AUTOSNAP, *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([AUTOSNAP, *args], capture_output=True, text=True, timeout=600)
 
 
 def test_check_prints_one_snap_id_for_equivalent_snaps():

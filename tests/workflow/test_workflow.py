@@ -46,7 +46,7 @@ def planned(cwd: Path, *args: str) -> dict[str, int]:
 
 @pytest.mark.parametrize("config", ["config.yaml", "smoke.yaml", "full.yaml"])
 def test_dry_run_of_every_config(config):
-    r = snakemake(ROOT, "-n", "--configfile", f"config/{config}", timeout=120)
+    r = snakemake(ROOT, "-n", "--configfile", f"config/{config}")
     assert r.returncode == 0, r.stdout + r.stderr
     cfg = yaml.safe_load((ROOT / "config" / config).read_text())
     assert f"round_{cfg['search']['rounds'] - 1}/proposals.parquet" in r.stdout
@@ -309,8 +309,8 @@ def test_a_child_that_kills_its_job_twice_is_recorded_and_the_round_goes_on(tmp_
         cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip
     cache = cwd / "results/cache/children"
-    victim, kills, deadline = None, 0, time.time() + 240
-    while kills < 2 and time.time() < deadline and proc.poll() is None:
+    victim, kills = None, 0
+    while kills < 2 and proc.poll() is None:  # waits on progress, not on a clock
         markers = sorted(cache.glob("*.started")) if cache.exists() else []
         for marker in markers:
             if victim not in (None, marker):
@@ -321,7 +321,7 @@ def test_a_child_that_kills_its_job_twice_is_recorded_and_the_round_goes_on(tmp_
                 os.kill(int(fields[1]), signal.SIGKILL)
                 kills += 1
         time.sleep(0.05)
-    out, _ = proc.communicate(timeout=300)
+    out, _ = proc.communicate(timeout=HANG_S)
     assert kills == 2, out[-3000:]
     assert proc.returncode == 0, out[-3000:]
     history = pd.read_parquet(cwd / target)
@@ -334,7 +334,7 @@ def test_a_child_that_kills_its_job_twice_is_recorded_and_the_round_goes_on(tmp_
 
 
 def test_lint_and_format_are_clean():
-    r = snakemake(ROOT, "--lint", timeout=120)
+    r = snakemake(ROOT, "--lint")
     assert r.returncode == 0, r.stdout + r.stderr
     r = subprocess.run([str(BIN / "snakefmt"), "--check", "workflow"], cwd=ROOT,
                        capture_output=True, text=True)  # fmt: skip
