@@ -103,7 +103,7 @@ config = yaml.safe_load(open({str(ROOT / "config/config.yaml")!r}))
 validate(config, {str(ROOT / "workflow/schemas/config.schema.yaml")!r})
 helpers = {{"config": config, "expand": expand, "multiext": multiext, "report": report}}
 exec(open({str(ROOT / "workflow/rules/common.smk")!r}).read(), helpers)
-assert helpers["chunks"](5) and helpers["FINAL"].candidates
+assert helpers["chunks"](range(5)) and helpers["FINAL"].candidates
 print("torch" in sys.modules)
 """
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
