@@ -40,8 +40,8 @@ def run(work: Path, *args: str) -> float:
     (work / "site.yaml").write_text(yaml.safe_dump(SITE))
     env = {"PATH": f"{BIN}:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": str(work)}
     start = time.perf_counter()
-    r = subprocess.run([str(BIN / "snakemake"), "--configfile", "config/smoke.yaml", *args],
-                       cwd=work, env=env, capture_output=True, text=True)  # fmt: skip
+    cmd = [str(BIN / "snakemake"), "--configfile", "config/smoke.yaml", "site.yaml", *args]
+    r = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
     if r.returncode:
         raise SystemExit(
             f"snakemake {' '.join(args)} failed:\n{r.stdout[-3000:]}{r.stderr[-3000:]}"
@@ -63,7 +63,7 @@ def main() -> None:
         local = run(Path(tmp) / "local", "--cores", "2")
         since = datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
         time.sleep(1)
-        slurm = run(Path(tmp) / "slurm", "--profile", "profiles/slurm", "site.yaml",
+        slurm = run(Path(tmp) / "slurm", "--profile", "profiles/slurm",
                     "--slurm-init-seconds-before-status-checks", "2")  # fmt: skip
     row = {"label": args.label, "local_s": local, "slurm_s": slurm, "ratio": slurm / local,
            "slurm_jobs": slurm_jobs(since), "machine": machine()}  # fmt: skip
