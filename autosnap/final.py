@@ -19,7 +19,7 @@ from autosnap.config import from_dict
 from autosnap.errors import InputError
 from autosnap.models.baselines import BASELINE_SNAPS, HAND_DESIGNED, HandDesigned
 from autosnap.models.factory import Architecture
-from autosnap.search.config import SearchConfig
+from autosnap.search.config import search_config
 from autosnap.search.history import ranked
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, read_table, write_table
@@ -70,7 +70,7 @@ def final_run(
     fcfg = from_dict(FinalConfig, final, "final")
     cfg = fcfg.train_config({**(train or {}), **overrides}, seed)
     source = random_history if candidate == "random" else history
-    arch = candidate_arch(candidate, source, from_dict(SearchConfig, search, "search").max_len)
+    arch = candidate_arch(candidate, source, search_config(search).max_len)
     meta = {"candidate": candidate, "round": -1, "slot": -1, "origin": "final"}
     if arch is None:
         error = f"{source} has fewer successful children than {candidate} needs"
@@ -96,7 +96,7 @@ def retrain(
     `autosnap export SNAP` exports)."""
     fcfg = from_dict(FinalConfig, final, "final")
     seed = fcfg.seeds[0] if seed is None else seed
-    snap_ = Snap.parse(snap, from_dict(SearchConfig, search, "search").max_len)
+    snap_ = Snap.parse(snap, search_config(search).max_len)
     meta = {"candidate": "cli", "round": -1, "slot": -1, "origin": "cli"}
     (row,) = train_snaps([snap_], [meta], [out_dir / "checkpoint.parquet"], data_dir,
                          fcfg.train_config(train, seed), "test", FINAL_COLUMNS,

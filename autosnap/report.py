@@ -17,10 +17,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from autosnap.config import from_dict  # noqa: E402
 from autosnap.data.dataset import load_split  # noqa: E402
 from autosnap.data.encoding import normalise_images, targets_to_landmarks  # noqa: E402
-from autosnap.search.config import SearchConfig  # noqa: E402
+from autosnap.search.config import search_config  # noqa: E402
 from autosnap.search.history import evaluated, ranked  # noqa: E402
 from autosnap.search.value_model import ValueModel  # noqa: E402
 from autosnap.space.draw import draw_block  # noqa: E402
@@ -355,7 +354,7 @@ def report_from_files(
     """write_report from the files a run leaves (what the workflow's report rule has):
     the value-model metrics and proposals of every round, concatenated; `search` is the
     `search:` section the value model's grammar comes from."""
-    grammar = from_dict(SearchConfig, search, "search").grammar
+    grammar = search_config(search).grammar
 
     def concat(paths: list[str | Path]) -> pd.DataFrame | None:
         return pd.concat([read_table(p) for p in paths], ignore_index=True) if paths else None

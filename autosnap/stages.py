@@ -19,7 +19,7 @@ from autosnap.data.config import DataConfig
 from autosnap.data.dataset import Renderer, make_dataset
 from autosnap.data.figures import data_examples
 from autosnap.progress import log
-from autosnap.search.config import SearchConfig, ValueModelConfig
+from autosnap.search.config import ValueModelConfig, search_config
 from autosnap.search.history import evaluated
 from autosnap.search.strategies import propose
 from autosnap.search.value_model import ValueModel, fit_with_metrics
@@ -27,10 +27,6 @@ from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, read_table, write_table
 from autosnap.training.config import train_config
 from autosnap.training.runner import train_slots, train_snaps
-
-
-def search_config(section: dict | None) -> SearchConfig:
-    return from_dict(SearchConfig, section, "search")
 
 
 def prepare_data(data: dict | None, out_dir: str | Path) -> dict[str, Path]:

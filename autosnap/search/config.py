@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from autosnap.config import from_dict
 from autosnap.space.snap import DEFAULT_MAX_LEN, SnapGrammar
 
 STRATEGIES = ("autosnap", "random", "evolution")
@@ -72,3 +73,8 @@ class ValueModelConfig:
     #: Share of evaluated sequences held out to measure Kendall tau and Spearman rho.
     holdout: float = 0.2
     seed: int = 0
+
+
+def search_config(section: dict | None) -> SearchConfig:
+    """SearchConfig of a `search:` section, bad keys named as `search.<key>`."""
+    return from_dict(SearchConfig, section, "search")
