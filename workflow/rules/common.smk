@@ -66,7 +66,10 @@ def child_resources():
     """Resources of a job that trains networks: memory and time (each retry, with
     --retries as in profiles/slurm, asks for as much again, since a job killed for its
     limits would die the same way), GPUs, and `attempt`, which the child cache reads
-    to tell a retry (a death that may be the child's fault) from a new run."""
+    to tell a retry (a death that may be the child's fault) from a new run. `trainings`
+    counts training processes: profiles/slurm allows one per Slurm job, so a group job
+    asks for one child's CPUs, memory and GPU and the sum of their runtimes, which is
+    how the Slurm plugin runs a group's members (one after another)."""
     res = config["resources"]
     mem, gpus = res["child_mem_mb"], res["gpus_per_child"]
     runtime = res["child_runtime_min"] * len(chunks(range(K))[0])
@@ -74,6 +77,7 @@ def child_resources():
         "mem_mb": lambda wildcards, attempt: mem * attempt,
         "runtime": lambda wildcards, attempt: runtime * attempt,
         "attempt": lambda wildcards, attempt: attempt,
+        "trainings": 1,
         **site_resources(gpu=bool(gpus)),
     }
     if gpus:

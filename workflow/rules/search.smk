@@ -46,8 +46,6 @@ rule fit:
     conda:
         CONDA_ENV
     threads: 2
-    resources:
-        **site_resources(gpu=False),
     params:
         search=config["search"],
         value_model=config["value_model"],
