@@ -86,14 +86,16 @@ def train_children(
     evaluate: str = "val",
     cache_dir: str | Path | None = None,
     attempt: int = 1,
+    test: bool = False,
     **overrides: object,
 ) -> list[dict]:
     """Train slots of a proposals table with the `train:` section (plus `overrides`,
     such as the job's threads) and write one child table per slot; SNAPs longer than
-    `max_len` (search.max_len) are refused. `attempt`: the job's, in this run."""
+    `max_len` (search.max_len) are refused. `attempt`: the job's, in this run; `test`:
+    score on the test split as well (SNAP-Bench)."""
     cfg = train_config(train, **overrides)
     return train_slots(proposals, slots, outputs, data_dir, cfg, max_len, evaluate, cache_dir,
-                       attempt)  # fmt: skip
+                       attempt, test)  # fmt: skip
 
 
 def train_snap(

@@ -21,6 +21,9 @@ CHILD_COLUMNS = [
     "position_err_mm", "angle_err_deg", "params", "macs", "latency_ms", "train_seconds",
     "epochs", "seed", "device", "error",
 ]  # fmt: skip
+#: What a child scored on the test split as well adds (SNAP-Bench's table; a search
+#: never looks at the test split).
+TEST_COLUMNS = ["test_value", "test_landmark_err_mm"]
 DATA_COLUMNS = [
     "sample", "split", "instrument", "image", "height", "width", "landmarks", "mm_per_px",
     "x_mm", "y_mm", "z_mm", "angle_deg", "tilt_deg", "est_row", "est_col", "est_angle_deg",

@@ -5,11 +5,14 @@ neural network architectures per dataset) is written as a token grammar of five 
 a macro link pattern (L0..L8) and four operations. Identity is the benchmark's own
 canonical hash. Each strategy gets the same budget of queries (K per round, round 0
 random) and is scored by the test accuracy of the architecture with the best validation
-accuracy found so far, and its regret to the best test accuracy in the table.
+accuracy found so far, and its regret to the best test accuracy in the table; and with
+the protocol every comparison uses (autosnap.search.compare): validation regret at 50
+and 100 queries, paired Wilcoxon over seeds with wins / ties / losses, and the value
+model's Kendall tau on the next round's children.
 
     python benchmarks/nasbench_graph.py [--datasets cora citeseer] [--seeds 20]
 
-Writes benchmarks/results/nasbench_graph_curves.csv, nasbench_graph_final.csv and
+Writes benchmarks/results/nasbench_graph_{curves,final,regret,pairs,predictor}.csv and
 nasbench_graph.png.
 """
 
@@ -21,14 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nas_bench_graph as nbg
-import numpy as np
 import pandas as pd
 import torch
+from summary import publish
 
-from autosnap.search.config import SearchConfig, ValueModelConfig
-from autosnap.search.strategies import propose
-from autosnap.search.value_model import train_value_model
-from autosnap.space import grammar as gr
+from autosnap.search import compare
+from autosnap.search.config import ValueModelConfig
+from autosnap.search.tabular import Lookup, run_search
 
 HERE = Path(__file__).resolve().parent
 OPS = tuple(nbg.architecture.gnn_list)
@@ -66,31 +68,11 @@ class NasBenchGraphGrammar:
         return str(nbg.Arch(link, list(symbols[1:])).valid_hash())
 
 
-def run(bench: dict, strategy: str, seed: int, rounds: int, k: int, vm: ValueModelConfig):
-    """One search; yields (queries, best valid, test accuracy of the best valid)."""
-    g = NasBenchGraphGrammar()
-    cfg = SearchConfig(strategy=strategy, rounds=rounds, children=k, max_len=5, min_len=5,
-                       seed=seed, top=k, population=20, tournament=5)  # fmt: skip
-    rows: list[dict] = []
-    model = None
-    best_valid, best_test = -np.inf, np.nan
-    for r in range(rounds):
-        props = propose(pd.DataFrame(rows) if rows else None, cfg, r, model, k=k,
-                        strategy="random" if r == 0 else strategy, grammar=g)  # fmt: skip
-        for _, p in props.iterrows():
-            entry = bench[int(p["snap_id"])]
-            rows.append({"round": r, "slot": p["slot"], "snap": p["snap"],
-                         "snap_id": p["snap_id"], "status": "ok",
-                         "value": entry["valid_perf"]})  # fmt: skip
-            if entry["valid_perf"] > best_valid:
-                best_valid, best_test = entry["valid_perf"], entry["perf"]
-            yield len(rows), best_valid, best_test
-        if strategy == "autosnap" and r < rounds - 1:
-            seqs = [s.split() for s in (row["snap"] for row in rows)]
-            vals = [row["value"] for row in rows]
-            known = {row["snap_id"] for row in rows}
-            pool = gr.sample_unique(g, vm.random_pool, seed * 1000 + r, 5, 5, exclude=known)
-            model = train_value_model(g, seqs, vals, vm, pool)
+def lookup(dataset: str) -> tuple[Lookup, float]:
+    """The dataset's table as a Lookup (validation, test accuracy), and its best test."""
+    bench = nbg.light_read(dataset)
+    values = {str(k): (v["valid_perf"], v["perf"]) for k, v in bench.items()}
+    return Lookup(NasBenchGraphGrammar(), values, min_len=5), max(v["perf"] for v in bench.values())
 
 
 def main() -> None:
@@ -104,17 +86,20 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(2)
     vm = ValueModelConfig(hidden=64, steps=300, random_pool=200)
-    curves = []
+    curves, predictor, best_valid = [], [], {}
     for dataset in args.datasets:
-        bench = nbg.light_read(dataset)
-        top = max(v["perf"] for v in bench.values())
+        table, top = lookup(dataset)
+        best_valid[dataset] = table.best_valid
         for strategy in args.strategies:
             start = time.perf_counter()
             for seed in range(args.seeds):
-                for q, bv, bt in run(bench, strategy, seed, args.rounds, args.k, vm):
+                log = [] if strategy == "autosnap" else None
+                for q in run_search(table, strategy, seed, args.rounds, args.k, vm, log):
                     curves.append({"dataset": dataset, "strategy": strategy, "seed": seed,
-                                   "queries": q, "best_valid": bv, "test_of_best_valid": bt,
-                                   "regret": top - bt})  # fmt: skip
+                                   "queries": q.queries, "best_valid": q.best_valid,
+                                   "test_of_best_valid": q.test_of_best_valid,
+                                   "regret": top - q.test_of_best_valid})  # fmt: skip
+                predictor += [{"dataset": dataset, **p} for p in log or []]
             print(f"{dataset} {strategy}: {args.seeds} seeds in "
                   f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
     out = Path(args.out)
@@ -130,7 +115,11 @@ def main() -> None:
         .reset_index()
     )  # fmt: skip
     final.to_csv(out / "nasbench_graph_final.csv", index=False, float_format="%.5f")
-    print(final.to_string(index=False))
+    # the protocol (autosnap.search.compare): validation regret, paired Wilcoxon
+    reg = compare.regrets(df, pd.Series(best_valid), [50, 100])
+    publish(compare.summary(reg), out, "nasbench_graph_regret")
+    publish(compare.pairs(reg, first="autosnap"), out, "nasbench_graph_pairs")
+    publish(pd.DataFrame(predictor), out, "nasbench_graph_predictor")
     plot(df, out / "nasbench_graph.png")
 
 

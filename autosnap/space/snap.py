@@ -351,3 +351,24 @@ def sample_snaps(
     g = SnapGrammar(max_len=max_len)
     seqs = grammar.sample_unique(g, n, seed, min_len, max_len, exclude=frozenset(exclude))
     return [Snap(tuple(s)) for s in seqs]
+
+
+def enumerate_snaps(max_len: int, symbols: Sequence[str] = tuple(SYMBOLS)) -> list[Snap]:
+    """Every architecture of at most `max_len` of `symbols` once: one SNAP per `snap_id`,
+    the first in (length, symbol order) order, listed in that order. A closed space small
+    enough to train whole (all symbols up to 4: 3,377 members; without `ap`: 2,016)."""
+    g = SnapGrammar(max_len=max_len, symbols=tuple(symbols))
+    found: dict[str, Snap] = {}
+    level = [((), g.initial_state())]
+    for _ in range(max_len):
+        nxt = []
+        for seq, state in level:
+            for sym, ok in zip(g.symbols, g.allowed(state, max_len - len(seq)), strict=True):
+                if ok:
+                    nxt.append(((*seq, sym), g.advance(state, sym)))
+        for seq, state in nxt:
+            if g.can_end(state):
+                snap = Snap(seq)
+                found.setdefault(snap.snap_id, snap)
+        level = nxt
+    return list(found.values())

@@ -12,6 +12,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -19,7 +20,7 @@ from autosnap.errors import InputError
 from autosnap.models.factory import Architecture, build_model
 from autosnap.progress import log
 from autosnap.space.snap import Snap
-from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS, read_table, write_table
+from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS, TEST_COLUMNS, read_table, write_table
 from autosnap.training.checkpoint import save_checkpoint
 from autosnap.training.child_cache import KILL_LIMIT, CachedChild, ChildCache
 from autosnap.training.config import TrainConfig
@@ -34,11 +35,13 @@ class _Session:
     device: torch.device
     train_split: Split
     eval_split: Split
+    test_split: Split | None
 
     @classmethod
-    def open(cls, cfg: TrainConfig, data_dir: str | Path, evaluate: str) -> _Session:
+    def open(cls, cfg: TrainConfig, data_dir: str | Path, evaluate: str, test: bool) -> _Session:
         device = select_device(cfg.device)
-        return cls(device, *load_splits(data_dir, device, evaluate))
+        test_split = Split.load(Path(data_dir) / "test.parquet", device) if test else None
+        return cls(device, *load_splits(data_dir, device, evaluate), test_split)
 
 
 def train_snaps(
@@ -52,13 +55,18 @@ def train_snaps(
     cache_dir: str | Path | None = None,
     weights: Sequence[str | Path] | None = None,
     attempt: int = 1,
+    test: bool = False,
 ) -> list[dict]:
     """Train architectures one after another with `cfg` (its seed included), scored on
-    `evaluate`; one table (`columns`) each, and with `weights` one checkpoint each.
-    `attempt` is the job's attempt in this run (Snakemake's; 1 unless it is a retry)."""
+    `evaluate`, and with `test` on the test split too (columns + TEST_COLUMNS); one
+    table each, and with `weights` one checkpoint each. `attempt` is the job's attempt
+    in this run (Snakemake's; 1 unless it is a retry)."""
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     data_files = [Path(data_dir) / "train.parquet", Path(data_dir) / f"{evaluate}.parquet"]
+    if test:
+        data_files.append(Path(data_dir) / "test.parquet")
+        columns = [*columns, *TEST_COLUMNS]
     cache = ChildCache(cache_dir) if cache_dir is not None else None
     weights = [None if w is None else Path(w) for w in weights or [None] * len(archs)]
     session: _Session | None = None
@@ -70,9 +78,10 @@ def train_snaps(
             if row is not None:
                 log.info("%s: taken from %s (trained before)", arch.text, cached.table)
             else:
-                session = session or _Session.open(cfg, data_dir, evaluate)
+                session = session or _Session.open(cfg, data_dir, evaluate, test)
                 row = _train_one(arch, meta, cfg, session, cached, wout, attempt)
-        row = {**row, **meta, "snap": arch.text}  # a cached row may come from another job
+        # a cached row may come from another job; a child that did not train has no scores
+        row = {**dict.fromkeys(TEST_COLUMNS, np.nan), **row, **meta, "snap": arch.text}
         write_table(pd.DataFrame([row])[list(columns)], out)
         rows.append(row)
     return rows
@@ -99,7 +108,7 @@ def _train_one(
         return result_row(arch, meta, cfg.seed, str(session.device), "killed", error, model, shape)
     try:
         row, model = train_child(arch, session.train_split, session.eval_split, cfg,
-                                 session.device, meta)  # fmt: skip
+                                 session.device, meta, session.test_split)  # fmt: skip
     except KeyboardInterrupt:  # Ctrl-C is not the child's fault: uncount it
         if cached:
             cached.uncount(starts)
@@ -124,6 +133,7 @@ def train_slots(
     evaluate: str = "val",
     cache_dir: str | Path | None = None,
     attempt: int = 1,
+    test: bool = False,
 ) -> list[dict]:
     """Train the given slots of a proposals table (one chunk of a round)."""
     rows_in = read_table(proposals, PROPOSAL_COLUMNS).set_index("slot", drop=False)
@@ -136,4 +146,4 @@ def train_slots(
         for s in slots
     ]
     return train_snaps(snaps, metas, outputs, data_dir, cfg, evaluate, cache_dir=cache_dir,
-                       attempt=attempt)  # fmt: skip
+                       attempt=attempt, test=test)  # fmt: skip

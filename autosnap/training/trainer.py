@@ -217,9 +217,11 @@ def train_child(
     cfg: TrainConfig,
     device: torch.device,
     meta: dict | None = None,
+    test_split: Split | None = None,
 ) -> tuple[dict, nn.Module | None]:
-    """Train one architecture with seed `cfg.seed` and score it on `eval_split`; returns
-    (result row, trained model or None).
+    """Train one architecture with seed `cfg.seed` and score it on `eval_split` (and on
+    `test_split` too when given: TEST_COLUMNS, for SNAP-Bench's table); returns (result
+    row, trained model or None).
 
     Training failures become the row's status (`diverged`, `oom`, `timeout`, `error`)
     with an empty value; bad arguments raise InputError before anything is trained."""
@@ -240,6 +242,10 @@ def train_child(
         if not math.isfinite(row["landmark_err_mm"]):
             raise ChildFailure("diverged", "predictions are not finite")
         row["value"] = value_of(row["landmark_err_mm"])
+        if test_split is not None:
+            pred = predict_landmarks(model, test_split, cfg, device)
+            err = pose_metrics(pred, test_split.landmarks, test_split.mm_per_px)["landmark_err_mm"]
+            row.update(test_landmark_err_mm=err, test_value=value_of(err))
         row["latency_ms"] = latency_ms(model, train_split.shape, device)
     except ChildFailure as e:
         row.update(status=e.status, error=str(e))

@@ -346,6 +346,7 @@ def test_schema_defaults_equal_the_package_defaults():
     import dataclasses
 
     from autosnap.data.config import DataConfig
+    from autosnap.search.bench import BenchConfig
     from autosnap.search.config import SearchConfig, ValueModelConfig
     from autosnap.training.config import FinalConfig, TrainConfig
 
@@ -353,10 +354,12 @@ def test_schema_defaults_equal_the_package_defaults():
     props = schema["properties"]
 
     def defaults(obj) -> dict:
-        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
 
     for section, cls in [("data", DataConfig), ("train", TrainConfig), ("search", SearchConfig),
-                         ("value_model", ValueModelConfig), ("final", FinalConfig)]:  # fmt: skip
+                         ("value_model", ValueModelConfig), ("final", FinalConfig),
+                         ("bench", BenchConfig)]:  # fmt: skip
         ours = defaults(cls())
         if section == "data":
             ours["geometry"] = defaults(ours["geometry"])

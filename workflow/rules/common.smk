@@ -3,6 +3,7 @@
 import os
 
 from autosnap.config import from_dict
+from autosnap.search.bench import bench_config, members, noise_members
 from autosnap.search.config import SearchConfig
 from autosnap.training.config import FinalConfig
 
@@ -20,9 +21,18 @@ RANDOM_SLOTS = ROUNDS * K
 CONDA_ENV = "../envs/autosnap.yaml"
 DATA_DIR = "results/data"
 DATA = multiext(f"{DATA_DIR}/", "train.parquet", "val.parquet", "test.parquet")
-# Rerun triggers (profiles/default): only the config sections a rule reads are its
-# params, so editing another section, a script or a docstring retrains nothing.
-TRAIN_PARAMS = {"train": config["train"], "max_len": SEARCH.max_len}
+# SNAP-Bench (bench.max_len > 0, config/snapbench.yaml): the members trained with the
+# train section's seed, and the noise share with each bench.noise_seeds (folder, seed,
+# how many). Enumerating the space takes a fraction of a second, and only then.
+BENCH = bench_config(config["bench"])
+BENCH_SETS = []
+if BENCH.max_len:
+    _n = len(members(BENCH))
+    BENCH_SETS = [
+        (f"bench/seed_{config['train']['seed']}", config["train"]["seed"], _n)
+    ] + [
+        (f"bench/seed_{s}", s, len(noise_members(BENCH, _n))) for s in BENCH.noise_seeds
+    ]
 # Finished children by what determines their result (autosnap.training.child_cache): a
 # chunk interrupted half-way keeps its finished children, and no architecture trains twice.
 CHILD_CACHE = "results/cache/children"
@@ -145,3 +155,11 @@ def figure(name, category):
         caption=f"../report/{name}.rst",
         category=category,
     )
+
+
+def bench_children(wildcards):
+    """Every SNAP-Bench child table (rule bench_table)."""
+    if not BENCH_SETS:
+        raise ValueError("SNAP-Bench is off: set bench.max_len (config/snapbench.yaml)")
+    return [f"results/{folder}/children/{slot}.parquet" for folder, _, n in BENCH_SETS
+            for slot in range(n)]  # fmt: skip

@@ -2,14 +2,43 @@
 # random-search baseline (final.random_search). One job per chunk of slots (chunks()):
 # a job trains its slots in one process, so torch's start-up is paid once per chunk.
 # Jobs of one set form a group, so a cluster runs them as one submission per group.
+# SNAP-Bench's sets (BENCH_SETS, only with bench.max_len) train with a seed of their own
+# and score the test split too. Rerun triggers (profiles/default): only the config
+# sections a rule reads are its params, so editing another section, a script or a
+# docstring retrains nothing.
 TRAINING_SETS = [
-    # rule name prefix, folder under results/ (and logs/, benchmarks/), group, slots
-    ("train_child", "round_{round}", "children_{round}", range(K)),
-    ("train_random", "random", "children_random", range(K, RANDOM_SLOTS)),
+    # rule name prefix, folder under results/ (and logs/, benchmarks/), group, slots,
+    # train section, also scored on test
+    (
+        "train_child",
+        "round_{round}",
+        "children_{round}",
+        range(K),
+        config["train"],
+        False,
+    ),
+    (
+        "train_random",
+        "random",
+        "children_random",
+        range(K, RANDOM_SLOTS),
+        config["train"],
+        False,
+    ),
+] + [
+    (
+        f"train_bench_{seed}",
+        folder,
+        "children_bench",
+        range(n),
+        {**config["train"], "seed": seed},
+        True,
+    )
+    for folder, seed, n in BENCH_SETS
 ]
 
 
-for prefix, folder, group_name, slots in TRAINING_SETS:
+for prefix, folder, group_name, slots, train, test in TRAINING_SETS:
     for chunk_index, chunk_slots in enumerate(chunks(slots)):
 
         rule:
@@ -36,7 +65,9 @@ for prefix, folder, group_name, slots in TRAINING_SETS:
             resources:
                 **child_resources(),
             params:
-                **TRAIN_PARAMS,
+                train=train,
+                max_len=SEARCH.max_len,
+                test=test,
                 slots=chunk_slots,
                 cache=CHILD_CACHE,
                 data=data_folder,

@@ -1,4 +1,5 @@
-"""Rules train_child_* and train_random_*: train a chunk of slots in one process."""
+"""Rules train_child_*, train_random_* and train_bench_*: train a chunk of slots in one
+process."""
 
 from autosnap import stages
 from autosnap.progress import log_to_file
@@ -13,5 +14,6 @@ stages.train_children(
     snakemake.params.max_len,
     cache_dir=snakemake.params.cache,
     attempt=snakemake.resources.attempt,
+    test=snakemake.params.test,
     threads=snakemake.threads,
 )

@@ -1,0 +1,102 @@
+"""Searches on a table instead of trainings: the same `propose` and value model as the
+workflow, with every child's value looked up (SNAP-Bench, NAS-Bench-Graph).
+
+A query is one child. Round 0 is random and, for one seed, the same for every strategy
+(it depends on the search seed only), so strategies are paired by seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy.stats import kendalltau
+
+from autosnap.search.config import SearchConfig, ValueModelConfig
+from autosnap.search.strategies import propose
+from autosnap.search.value_model import train_value_model
+from autosnap.space import grammar as gr
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A tabulated space: key (the grammar's identity of a sequence) -> (validation
+    value, test value), and the sequences of its best members for the predictor check."""
+
+    grammar: gr.TokenGrammar
+    values: Mapping[str, tuple[float, float]]
+    #: Sequences (symbol lists) and validation values of the table's top 10 %.
+    top: tuple[tuple[tuple[str, ...], float], ...] = ()
+    min_len: int = 1
+
+    @property
+    def best_valid(self) -> float:
+        return max(v for v, _ in self.values.values())
+
+
+@dataclass
+class Query:
+    """One child of a tabular search, and the best found so far."""
+
+    queries: int
+    round: int
+    snap: str
+    value: float
+    best_valid: float
+    test_of_best_valid: float
+
+
+def search_config(strategy: str, seed: int, rounds: int, k: int, max_len: int,
+                  min_len: int) -> SearchConfig:  # fmt: skip
+    """The search settings every tabular comparison uses: K per round, the K best start
+    an ascent, an evolution population of 20 with tournaments of 5."""
+    return SearchConfig(strategy=strategy, rounds=rounds, children=k, max_len=max_len,
+                        min_len=min_len, seed=seed, top=k, population=20, tournament=5)  # fmt: skip
+
+
+def run_search(
+    table: Lookup, strategy: str, seed: int, rounds: int, k: int, vm: ValueModelConfig,
+    predictor: list[dict] | None = None,
+) -> Iterator[Query]:  # fmt: skip
+    """One search of `rounds` x `k` queries; yields every query. With `predictor` (a
+    list), each value model fitted appends its Kendall tau on the next round's children
+    and on the table's top 10 %."""
+    g = table.grammar
+    cfg = search_config(strategy, seed, rounds, k, g.max_len, table.min_len)
+    vm = replace(vm, seed=seed)
+    rows: list[dict] = []
+    model = None
+    best_valid, best_test = -np.inf, np.nan
+    for r in range(rounds):
+        props = propose(pd.DataFrame(rows) if rows else None, cfg, r, model, k=k,
+                        strategy="random" if r == 0 else strategy, grammar=g)  # fmt: skip
+        for _, p in props.iterrows():
+            valid, test = table.values[str(p["snap_id"])]
+            rows.append({"round": r, "slot": p["slot"], "snap": p["snap"],
+                         "snap_id": p["snap_id"], "status": "ok", "value": valid})  # fmt: skip
+            if valid > best_valid:
+                best_valid, best_test = valid, test
+            yield Query(len(rows), r, p["snap"], valid, best_valid, best_test)
+        if model is not None and predictor is not None:
+            actual = [table.values[str(i)][0] for i in props["snap_id"]]
+            predictor[-1]["tau_next"] = _tau(props["predicted_value"].tolist(), actual)
+        if strategy == "autosnap" and r < rounds - 1:
+            seqs = [row["snap"].split() for row in rows]
+            known = {row["snap_id"] for row in rows}
+            pool = gr.sample_unique(g, vm.random_pool, seed * 1000 + r, table.min_len,
+                                    g.max_len, exclude=known)  # fmt: skip
+            model = train_value_model(g, seqs, [row["value"] for row in rows], vm, pool)
+            if predictor is not None:
+                top = table.top
+                pred = model.predict([list(s) for s, _ in top]) if top else []
+                predictor.append({"seed": seed, "round": r, "trained_on": len(rows),
+                                  "tau_top10": _tau(list(pred), [v for _, v in top]),
+                                  "tau_next": np.nan})  # fmt: skip
+
+
+def _tau(pred: list[float], actual: list[float]) -> float:
+    if len(pred) < 2:
+        return float("nan")
+    return float(kendalltau(pred, actual).statistic)

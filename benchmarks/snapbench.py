@@ -1,0 +1,150 @@
+"""SNAP-Bench: strategies compared on a fully tabulated SNAP space, 20+ paired seeds.
+
+Two steps:
+
+    python benchmarks/snapbench.py --tabulate   # train the space through the workflow
+    python benchmarks/snapbench.py              # the tabular search benchmark (minutes)
+
+`--tabulate` runs `snakemake --configfile config/snapbench.yaml --cores 2 bench` in
+benchmarks/work/snapbench (every SNAP of at most 4 symbols but `ap`, 2,016 members,
+trained once, 10 % again with two more seeds) and commits the table to
+benchmarks/results/snapbench_table.parquet with the wall time and command in its
+metadata. The benchmark runs each strategy's search on
+that table (`propose` with the SNAP grammar restricted to the space, so every proposal
+is a member; K per round, round 0 random and shared by the strategies of one seed) and
+reports with autosnap.search.compare's protocol: validation regret at 50 and 100
+queries, percentile of the architecture found, paired Wilcoxon with wins / ties /
+losses, and the value model's Kendall tau on the next round's children and on the
+table's top 10 %.
+
+Writes benchmarks/results/snapbench_{curves,regret,pairs,predictor}.csv and
+snapbench.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+from machine import machine
+from summary import publish
+
+from autosnap.search import compare
+from autosnap.search.bench import bench_config
+from autosnap.search.config import ValueModelConfig
+from autosnap.search.tabular import Lookup, run_search
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+TABLE = HERE / "results" / "snapbench_table.parquet"
+CONFIG = "config/snapbench.yaml"
+
+
+def tabulate(cores: int) -> None:
+    work = HERE / "work" / "snapbench"
+    work.mkdir(parents=True, exist_ok=True)
+    for name in ("workflow", "config", "resources"):
+        shutil.rmtree(work / name, ignore_errors=True)
+        shutil.copytree(ROOT / name, work / name)
+    cmd = [str(Path(sys.executable).parent / "snakemake"), "--configfile", CONFIG,
+           "--cores", str(cores), "bench"]  # fmt: skip
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=work, check=True)
+    wall = time.perf_counter() - start
+    table = pd.read_parquet(work / "results/bench/table.parquet")
+    command = f"snakemake --configfile {CONFIG} --cores {cores} bench"
+    table.attrs.update(wall_seconds=wall, machine=machine(), command=command)
+    table.to_parquet(TABLE, index=False)
+    noise = table.attrs["noise"]
+    print(f"{len(table)} members, {table.attrs['trainings']} trainings in {wall / 60:.1f} min; "
+          f"between/within sd {noise['ratio']:.2f}", flush=True)  # fmt: skip
+
+
+def lookup(table: pd.DataFrame) -> Lookup:
+    ok = table[table["status"] == "ok"]
+    # a member that failed to train is a valid query with the worst value (a search
+    # that picks it has spent a training on it, as in the workflow)
+    values = {r.snap_id: (r.value, r.test_value) for r in ok.itertuples()}
+    values |= {sid: (0.0, 0.0) for sid in table.loc[table["status"] != "ok", "snap_id"]}
+    top = ok.nlargest(max(1, len(ok) // 10), "value")
+    grammar = bench_config(table.attrs["bench"]).grammar  # proposals stay in the space
+    return Lookup(grammar, values,
+                  tuple((tuple(s.split()), v) for s, v in zip(top["snap"], top["value"],
+                                                              strict=True)))  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tabulate", action="store_true", help="train the space (hours)")
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--strategies", nargs="+", default=["autosnap", "evolution", "random"])
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--k", type=int, default=10, help="queries per round")
+    args = ap.parse_args()
+    if args.tabulate:
+        tabulate(args.cores)
+        return
+    torch.set_num_threads(args.cores)
+    table = pd.read_parquet(TABLE)
+    bench = lookup(table)
+    vm = ValueModelConfig(hidden=64, steps=300, random_pool=200)
+    curves, predictor = [], []
+    for strategy in args.strategies:
+        start = time.perf_counter()
+        for seed in range(args.seeds):
+            log = predictor if strategy == "autosnap" else None
+            for q in run_search(bench, strategy, seed, args.rounds, args.k, vm, log):
+                curves.append({"strategy": strategy, "seed": seed, "queries": q.queries,
+                               "best_valid": q.best_valid,
+                               "test_of_best_valid": q.test_of_best_valid})  # fmt: skip
+        print(f"{strategy}: {args.seeds} seeds in {time.perf_counter() - start:.0f} s", flush=True)
+    curves = pd.DataFrame(curves)
+    at = [q for q in (50, 100) if q <= curves["queries"].max()]
+    reg = compare.regrets(curves, bench.best_valid, at)
+    found = curves[curves["queries"].isin(at)].set_index(["strategy", "seed", "queries"])
+    reg["percentile"] = compare.percentile(found["best_valid"], table["value"].fillna(0)).values
+    summ = compare.summary(reg).merge(
+        reg.groupby(["strategy", "queries"])["percentile"].mean().rename("percentile_mean"),
+        on=["strategy", "queries"],
+    )
+    summ["machine"] = machine()
+    pairs = compare.pairs(reg, first="autosnap")
+    out = HERE / "results"
+    curves.to_csv(out / "snapbench_curves.csv", index=False, float_format="%.5f")
+    publish(summ, out, "snapbench_regret")
+    publish(pairs, out, "snapbench_pairs")
+    publish(pd.DataFrame(predictor), out, "snapbench_predictor")
+    plot(curves, bench.best_valid, out / "snapbench.png")
+
+
+def plot(curves: pd.DataFrame, best: float, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for strategy, g in curves.groupby("strategy"):
+        stats = (best - g["best_valid"]).groupby(g["queries"]).agg(["mean", "std"])
+        ax.plot(stats.index, stats["mean"], label=strategy)
+        ax.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
+                        alpha=0.2)  # fmt: skip
+    ax.set_xlabel("queries (children trained)")
+    ax.set_ylabel("validation regret (mean ± sd over seeds)")
+    ax.set_title("SNAP-Bench")
+    ax.set_yscale("log")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

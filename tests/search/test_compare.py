@@ -1,0 +1,110 @@
+"""The strategy-comparison protocol and tabular searches (SNAP-Bench's machinery)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autosnap.search import compare
+from autosnap.search.bench import BenchConfig, bench_table, members, noise_members, noise_ratio
+from autosnap.search.config import ValueModelConfig
+from autosnap.search.tabular import Lookup, run_search
+from autosnap.space.snap import Snap, SnapGrammar, enumerate_snaps
+
+
+def test_the_closed_space_holds_each_architecture_once():
+    snaps = enumerate_snaps(3)
+    ids = [s.snap_id for s in snaps]
+    assert len(snaps) == 422 and len(set(ids)) == len(ids)
+    assert [s.text for s in snaps] == [s.text for s in enumerate_snaps(3)]  # fixed order
+    assert all(len(s.symbols) <= 3 and Snap.parse(s.text, 3) for s in snaps)
+    # every valid SNAP of at most 3 symbols has its architecture in the space
+    g = SnapGrammar(max_len=3)
+    for seq in (["dup", "c3", "add"], ["dup", "c3", "swap"][:2] + ["cat"], ["mp", "c1"]):
+        assert Snap(tuple(seq)).snap_id in ids, seq
+        assert g.key(seq) in ids
+    assert len(enumerate_snaps(4)) == 3377
+
+
+def test_noise_members_are_a_fixed_share():
+    cfg = BenchConfig(max_len=2, noise_fraction=0.2, seed=3)
+    n = len(members(cfg))
+    picked = noise_members(cfg, n)
+    assert len(picked) == round(0.2 * n) and picked == noise_members(cfg, n)
+    assert picked != noise_members(BenchConfig(max_len=2, noise_fraction=0.2, seed=4), n)
+
+
+def test_bench_table_and_noise_ratio():
+    rows = []
+    for sid, base in (("a", 0.1), ("b", 0.5), ("c", 0.9)):
+        rows.append({"snap": sid, "snap_id": sid, "seed": 0, "status": "ok", "value": base,
+                     "test_value": base, "landmark_err_mm": 1.0, "test_landmark_err_mm": 1.0,
+                     "params": 1, "macs": 1, "train_seconds": 1.0})  # fmt: skip
+    rows.append({**rows[1], "seed": 1, "value": 0.52})
+    rows.append({**rows[1], "seed": 2, "value": 0.48})
+    df = pd.DataFrame(rows)
+    table = bench_table(df, 0)
+    assert list(table["snap_id"]) == ["a", "b", "c"]
+    assert list(table["seeds"]) == [1, 3, 1]
+    assert table.set_index("snap_id").at["b", "value"] == 0.5  # the first seed's
+    r = noise_ratio(df, 0)
+    assert r["between_sd"] == pytest.approx(0.4)
+    assert r["within_sd"] == pytest.approx(0.02) and r["ratio"] == pytest.approx(20)
+
+
+def test_paired_counts_wins_ties_losses_and_tests_them():
+    seeds = range(20)
+    a = [0.01 * (s % 3) for s in seeds]  # a is better on most seeds
+    b = [x + (0.05 if s % 5 else 0.0) for s, x in zip(seeds, a, strict=True)]
+    reg = pd.DataFrame({"strategy": ["a"] * 20 + ["b"] * 20, "seed": [*seeds, *seeds],
+                        "queries": 100, "regret": a + b})  # fmt: skip
+    out = compare.paired(reg, "a", "b")
+    assert (out["wins"], out["ties"], out["losses"]) == (16, 4, 0)
+    assert out["p"] < 0.001
+    assert compare.paired(reg, "b", "a")["losses"] == 16
+    same = compare.paired(reg.assign(regret=0.0), "a", "b")
+    assert same["ties"] == 20 and same["p"] == 1.0
+
+
+def test_regret_and_percentile():
+    curves = pd.DataFrame({"strategy": "s", "seed": [0, 0, 1, 1], "queries": [50, 100, 50, 100],
+                           "best_valid": [0.5, 0.8, 0.7, 0.9]})  # fmt: skip
+    reg = compare.regrets(curves, 0.9, [50, 100])
+    assert np.allclose(reg["regret"], [0.4, 0.1, 0.2, 0.0])
+    summ = compare.summary(reg)
+    assert list(summ["regret_mean"].round(6)) == [0.3, 0.05]
+    pct = compare.percentile(pd.Series([0.5, 0.9]), np.array([0.1, 0.5, 0.7, 0.9]))
+    assert list(pct) == [50.0, 100.0]
+
+
+@pytest.fixture(scope="module")
+def toy_table() -> Lookup:
+    """A closed space with a smooth, known value: more weighted symbols is better."""
+    snaps = enumerate_snaps(3)
+    rng = np.random.default_rng(0)
+    values = {}
+    for s in snaps:
+        v = sum(sym in ("c3", "s5") for sym in s.symbols) / 3 + 0.05 * rng.random()
+        values[s.snap_id] = (v, v + 0.01)
+    top = sorted(((tuple(s.symbols), values[s.snap_id][0]) for s in snaps), key=lambda t: -t[1])
+    return Lookup(SnapGrammar(max_len=3), values, tuple(top[:42]))
+
+
+def test_tabular_searches_share_round_zero_and_query_only_members(toy_table):
+    vm = ValueModelConfig(hidden=32, steps=30, random_pool=30)
+    runs = {}
+    predictor: list[dict] = []
+    for strategy in ("autosnap", "evolution", "random"):
+        log = predictor if strategy == "autosnap" else None
+        runs[strategy] = list(run_search(toy_table, strategy, 7, 3, 6, vm, log))
+    for strategy, qs in runs.items():
+        assert [q.queries for q in qs] == list(range(1, 19)), strategy
+        assert len({q.snap for q in qs}) == 18  # never the same architecture twice
+        best = [q.best_valid for q in qs]
+        assert best == sorted(best)
+        assert all(Snap.parse(q.snap, 3).snap_id in toy_table.values for q in qs)
+    round0 = {s: [q.snap for q in qs if q.round == 0] for s, qs in runs.items()}
+    assert round0["autosnap"] == round0["evolution"] == round0["random"]
+    assert [p["round"] for p in predictor] == [0, 1]
+    assert all(-1 <= p["tau_top10"] <= 1 and -1 <= p["tau_next"] <= 1 for p in predictor)
