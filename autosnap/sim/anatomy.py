@@ -62,10 +62,15 @@ def procedural_anatomy(
 
 
 def load_ct(path: str | Path, downsample: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Attenuation volume (1/mm, float32, axes x, y, z of the file) and voxel size (mm).
+    """Attenuation volume (1/mm, float32) and voxel size (mm) on the patient's axes (RAS+:
+    x towards the right, y anterior, z superior), whatever order and direction the file
+    stores its voxels in.
 
-    `downsample` averages blocks of voxels: projections need far less resolution than a
-    diagnostic CT, and a 512x512x133 chest CT shrinks from 140 MB to 17 MB."""
+    The NIfTI affine says how voxels lie in the patient; the volume is reoriented to the
+    closest canonical (RAS+) orientation, so the beam (along y) is antero-posterior for
+    every file. `downsample` averages blocks of voxels: projections need far less
+    resolution than a diagnostic CT, and a 512x512x133 chest CT shrinks from 140 MB to
+    17 MB."""
     path = Path(path)
     if not path.exists():
         raise AnatomyError(f"{path}: CT volume not found")
@@ -74,7 +79,7 @@ def load_ct(path: str | Path, downsample: int = 2) -> tuple[np.ndarray, np.ndarr
     except ModuleNotFoundError as e:  # pragma: no cover - nibabel is a dependency
         raise AnatomyError("reading NIfTI needs nibabel (pip install nibabel)") from e
     try:
-        img = nibabel.load(str(path))
+        img = nibabel.as_closest_canonical(nibabel.load(str(path)))
         hu = np.asarray(img.dataobj, dtype=np.float32)
         spacing = np.asarray(img.header.get_zooms()[:3], dtype=np.float64)
     except Exception as e:

@@ -224,6 +224,36 @@ def test_import_rejects_pose_outside_the_image_and_writes_nothing(tmp_path):
         import_dataset(tmp_path, tmp_path / "q.csv", tmp_path / "out")
 
 
+def test_ct_volumes_are_read_on_the_patients_axes_whatever_their_storage(tmp_path):
+    """The same asymmetric phantom stored twice: plainly, and with its voxel axes
+    permuted and flipped under the matching affine. Read back, both are one volume, so
+    the beam direction does not depend on how the file was written."""
+    import nibabel
+
+    from autosnap.sim.anatomy import load_ct
+
+    hu = np.full((8, 10, 12), -1000, dtype=np.int16)
+    hu[1:3, 2:5, 7:11] = 1000  # off-centre along every axis
+    spacing = np.array([1.0, 2.0, 3.0])
+    plain = nibabel.Nifti1Image(hu, np.diag([*spacing, 1.0]))
+    nibabel.save(plain, tmp_path / "plain.nii.gz")
+    # stored as (z, x, y) with x and z reversed: voxel (k, i, j) holds hu[n_x-1-i, j, n_z-1-k]
+    stored = np.flip(np.flip(hu, 0), 2).transpose(2, 0, 1)
+    affine = np.zeros((4, 4))
+    affine[0, 1] = -spacing[0]  # voxel axis 1 runs along -x
+    affine[1, 2] = spacing[1]  # voxel axis 2 along +y
+    affine[2, 0] = -spacing[2]  # voxel axis 0 along -z
+    affine[:3, 3] = [(hu.shape[0] - 1) * spacing[0], 0, (hu.shape[2] - 1) * spacing[2]]
+    affine[3, 3] = 1
+    nibabel.save(nibabel.Nifti1Image(np.ascontiguousarray(stored), affine), tmp_path / "rot.nii.gz")
+    a, sa = load_ct(tmp_path / "plain.nii.gz", downsample=1)
+    b, sb = load_ct(tmp_path / "rot.nii.gz", downsample=1)
+    assert a.shape == b.shape == hu.shape
+    np.testing.assert_allclose(sa, spacing)
+    np.testing.assert_allclose(sb, spacing)
+    np.testing.assert_array_equal(a, b)
+
+
 def test_ct_volume_projects_to_the_expected_line_integrals(tmp_path):
     """A NIfTI phantom: a 20 mm sphere of HU 1000 (twice water) in air."""
     import nibabel
