@@ -10,11 +10,15 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from autosnap import __version__
 from autosnap.errors import InputError
 from autosnap.progress import setup_logging
 from autosnap.space.snap import DEFAULT_MAX_LEN, Snap, sample_snaps
 
 USAGE_ERROR = 2
+MAX_LEN_HELP = f"longest SNAP accepted (default {DEFAULT_MAX_LEN})"
+#: Image formats `snap draw` writes (matplotlib's).
+DRAW_FORMATS = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff", ".webp")
 
 
 class UsageError(InputError):
@@ -76,6 +80,9 @@ def cmd_snap_draw(args: argparse.Namespace) -> int:
     from autosnap.space.draw import save_block_drawing
 
     snap = Snap.parse(args.snap, args.max_len)
+    if Path(args.output).suffix.lower() not in DRAW_FORMATS:
+        raise UsageError(f"{args.output}: unknown image format, expected one of "
+                         f"{', '.join(DRAW_FORMATS)}")  # fmt: skip
     print(save_block_drawing(snap, args.output))
     return 0
 
@@ -171,6 +178,9 @@ def _checkpoint_of(source: str, args: argparse.Namespace) -> Path:
     path = Path(source)
     if path.is_file():
         return path
+    if not path.exists() and ("/" in source or path.suffix in (".pt", ".pth")):
+        raise UsageError(f"{source}: no such file or folder (expected a checkpoint, a run's "
+                         "results folder, or a SNAP)")  # fmt: skip
     if path.is_dir():
         final = next((p for p in (path / "final", path / "results" / "final") if p.is_dir()), None)
         if final is None:
@@ -216,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autosnap", description="Neural architecture search with SNAPs."
     )
+    parser.add_argument("--version", action="version", version=f"autosnap {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     snap = sub.add_parser("snap", help="parse, sample and draw SNAPs").add_subparsers(
@@ -223,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check = snap.add_parser("check", help="canonical string and snap_id of SNAPs")
     check.add_argument("snaps", nargs="+", metavar="SNAP", help='for example "dup c3 c3 add"')
-    check.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN)
+    check.add_argument("--max-len", type=_positive, default=DEFAULT_MAX_LEN, help=MAX_LEN_HELP)
     check.add_argument("--width", type=_positive, help="C0: with it, print parameters and MACs")
     check.add_argument("--input", type=_shape, default=(48, 92), help="HxW (default 48x92)")
     check.add_argument("--stages", type=_positive, default=3, help="S (default 3)")
@@ -232,16 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_snap_check)
 
     sample = snap.add_parser("sample", help="random valid SNAPs, unique by snap_id")
-    sample.add_argument("-n", type=int, default=10)
-    sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN)
-    sample.add_argument("--min-len", type=int, default=1)
+    sample.add_argument("-n", type=_positive, default=10, help="how many (default 10)")
+    sample.add_argument("--seed", type=int, default=0, help="same seed, same list (default 0)")
+    sample.add_argument("--max-len", type=_positive, default=DEFAULT_MAX_LEN, help=MAX_LEN_HELP)
+    sample.add_argument("--min-len", type=_positive, default=1, help="fewest symbols (default 1)")
     sample.set_defaults(func=cmd_snap_sample)
 
     draw = snap.add_parser("draw", help="draw the block of a SNAP as a graph")
-    draw.add_argument("snap", metavar="SNAP")
+    draw.add_argument("snap", metavar="SNAP", help='for example "dup c3 c3 add"')
     draw.add_argument("-o", "--output", required=True, help="image file (.png, .svg, .pdf)")
-    draw.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN)
+    draw.add_argument("--max-len", type=_positive, default=DEFAULT_MAX_LEN, help=MAX_LEN_HELP)
     draw.set_defaults(func=cmd_snap_draw)
 
     data = sub.add_parser("data", help="make or import the pose-estimation data set")
@@ -255,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--poses", required=True, help="CSV or Parquet: file,col,row,angle_deg,...")
     imp.add_argument("--out", default="results/data", help="output folder")
     imp.add_argument("--patch", type=_shape, default=(48, 92), help="HxW (default 48x92)")
-    imp.add_argument("--seed", type=int, default=0)
+    imp.add_argument("--seed", type=int, default=0, help="seed of the split and perturbations")
     imp.set_defaults(func=cmd_data_import)
 
     tr = sub.add_parser("train", help="train and score children (SNAPNet with a SNAP block)")
@@ -266,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--data", default="results/data", help="folder of the data tables")
     tr.add_argument("--config", help="YAML config; its train: section")
     tr.add_argument("--out", required=True, help="result table; with --proposals a {slot} path")
-    tr.add_argument("--evaluate", default="val", choices=["val", "test"])
+    tr.add_argument("--evaluate", default="val", choices=["val", "test"],
+                    help="split the value is scored on (default val)")  # fmt: skip
     tr.add_argument("--seed", type=int, help="training seed (default: train.seed)")
     tr.add_argument("--device", help="auto, cpu, cuda or cuda:N (default: train.device)")
     tr.add_argument("--threads", type=int, help="CPU threads (default: train.threads)")
@@ -275,21 +287,22 @@ def build_parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=cmd_train)
 
     fit = sub.add_parser("fit", help="fit the auto-encoder value model on a history")
-    fit.add_argument("--history", required=True)
+    fit.add_argument("--history", required=True, help="history table (rounds 0..r)")
     fit.add_argument("--config", help="YAML config; its search: and value_model: sections")
     fit.add_argument("--out", required=True, help="model file (.pt)")
     fit.add_argument("--metrics", required=True, help="metrics table (.parquet)")
-    fit.add_argument("--round", type=int, default=0)
+    fit.add_argument("--round", type=int, default=0, help="round r (seeds the fit; default 0)")
     fit.set_defaults(func=cmd_fit)
 
     prop = sub.add_parser("propose", help="propose K new SNAPs for a round")
     prop.add_argument("--history", help="history table (none in round 0)")
     prop.add_argument("--model", help="value model (strategy autosnap)")
     prop.add_argument("--config", help="YAML config; its search: section")
-    prop.add_argument("--strategy", choices=["autosnap", "random", "evolution"])
-    prop.add_argument("--round", type=int, required=True)
+    prop.add_argument("--strategy", choices=["autosnap", "random", "evolution"],
+                      help="default: search.strategy")  # fmt: skip
+    prop.add_argument("--round", type=int, required=True, help="the round proposed for")
     prop.add_argument("--k", type=int, help="number of proposals (default: search.children)")
-    prop.add_argument("--out", required=True)
+    prop.add_argument("--out", required=True, help="proposals table (.parquet or .csv)")
     prop.set_defaults(func=cmd_propose)
 
     exp = sub.add_parser("export", help="export a trained network (TorchScript, ONNX, module)")
@@ -311,14 +324,46 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV or Parquet: file, col, row, angle_deg (first guess per image)",
     )
     pred.add_argument("--iterations", type=int, default=3, help="crop-predict loops (default 3)")
-    pred.add_argument("--out", required=True, help="pose table (.parquet)")
+    pred.add_argument("--out", required=True, help="pose table (.parquet or .csv)")
     pred.set_defaults(func=cmd_predict)
 
     col = sub.add_parser("collect", help="concatenate child tables into a history")
     col.add_argument("tables", nargs="+", help="child or history tables")
-    col.add_argument("--out", required=True)
+    col.add_argument("--out", required=True, help="history table (.parquet or .csv)")
     col.set_defaults(func=cmd_collect)
+    _add_examples(parser)
     return parser
+
+
+#: One example per sub-command, shown at the end of its --help.
+EXAMPLES = {
+    "snap check": "autosnap snap check 'dup c3 c3 add' 'dup c3 swap c3 add' --width 16",
+    "snap sample": "autosnap snap sample -n 20 --seed 1 --max-len 8",
+    "snap draw": "autosnap snap draw 'dup c3 c3 add' -o block.svg",
+    "data make": "autosnap data make --config config/smoke.yaml --out results/data",
+    "data import": "autosnap data import --images xrays/ --poses poses.csv --out results/data",
+    "train": "autosnap train --snap 'dup c3 c3 add' --config config/smoke.yaml --out child.csv",
+    "fit": "autosnap fit --history results/round_0/history.parquet --config config/smoke.yaml "
+    "--out vm.pt --metrics vm.parquet",
+    "propose": "autosnap propose --round 1 --history results/round_0/history.parquet "
+    "--model results/round_0/value_model.pt --config config/smoke.yaml --out props.parquet",
+    "collect": "autosnap collect results/round_0/children/*.parquet --out history.parquet",
+    "export": "autosnap export results -o exported/",
+    "predict": "autosnap predict results/export --images xrays/ --guesses guesses.csv "
+    "--out poses.csv",
+}
+
+
+def _add_examples(parser: argparse.ArgumentParser, name: str = "") -> None:
+    """Give every sub-command its example (EXAMPLES) as the end of its help."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub in action.choices.items():
+                full = f"{name} {sub_name}".strip()
+                if full in EXAMPLES:
+                    sub.epilog = f"example:\n  {EXAMPLES[full]}"
+                    sub.formatter_class = argparse.RawDescriptionHelpFormatter
+                _add_examples(sub, full)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

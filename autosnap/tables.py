@@ -64,7 +64,13 @@ def atomic_write(
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write `df` as Parquet atomically."""
+    """Write `df` atomically, as the suffix says: Parquet (`.parquet`), or CSV (`.csv`,
+    for tables people open in a spreadsheet; read_table reads both)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+    if suffix != ".parquet":
+        raise TableError(f"{path}: a table is written as .parquet or .csv, not '{suffix}'")
     return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 

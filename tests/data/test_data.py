@@ -15,6 +15,7 @@ from autosnap.data.config import DataConfig
 from autosnap.data.dataset import load_split, make_dataset
 from autosnap.data.importer import DataImportError, import_dataset
 from autosnap.data.patches import patch_grid, sample_image, to_patch
+from autosnap.errors import InputError
 from autosnap.sim.fluoro import Geometry, GeometryError, Pose, instrument_line_integrals
 from autosnap.sim.instrument import Instrument, InstrumentError
 from autosnap.stages import prepare_data
@@ -174,6 +175,18 @@ def test_interrupted_write_leaves_no_file(tmp_path):
     with pytest.raises(Exception):  # noqa: B017 - pyarrow's error type is not ours
         write_table(df, tmp_path / "t.parquet")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_table_is_written_as_its_suffix_says(tmp_path):
+    df = pd.DataFrame({"snap": ["c3", "dup c3 add"], "value": [0.5, 0.25]})
+    write_table(df, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text().splitlines()[0] == "snap,value"
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.csv"), df)
+    write_table(df, tmp_path / "t.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), df)
+    with pytest.raises(InputError, match=r"t.xlsx: a table is written as .parquet or .csv"):
+        write_table(df, tmp_path / "t.xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.parquet"]
 
 
 def test_cli_data_make_and_bad_config(tmp_path):

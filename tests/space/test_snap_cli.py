@@ -57,3 +57,40 @@ def test_draw_writes_a_png(tmp_path):
 def test_draw_of_invalid_snap_exits_2(tmp_path):
     r = run("snap", "draw", "c3 zz", "-o", str(tmp_path / "x.png"))
     assert r.returncode == 2 and "position 2 'zz'" in r.stderr
+
+
+def test_every_option_has_help_and_every_command_an_example():
+    import argparse
+
+    from autosnap.cli import build_parser
+
+    missing, commands = [], []
+
+    def walk(parser: argparse.ArgumentParser, name: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub in action.choices.items():
+                    walk(sub, f"{name} {sub_name}")
+            elif not action.help:
+                missing.append(f"{name} {action.option_strings or action.dest}")
+        if not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions):
+            commands.append((name, parser.epilog or ""))
+
+    walk(build_parser(), "autosnap")
+    assert missing == []
+    assert len(commands) >= 11 and all("example:\n  autosnap " in e for _, e in commands), commands
+
+
+def test_version_and_bad_arguments_exit_2_with_a_message(tmp_path):
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("autosnap ")
+    for args, message in [
+        (("snap", "sample", "-n", "-1"), "expected a positive whole number, got '-1'"),
+        (("snap", "draw", "c3", "-o", str(tmp_path / "x.bmp2")), "unknown image format"),
+        (("export", str(tmp_path / "nonexistent"), "-o", str(tmp_path / "e")),
+         "no such file or folder"),
+    ]:  # fmt: skip
+        r = run(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "x.bmp2").exists()
