@@ -88,10 +88,11 @@ def cmd_snap_draw(args: argparse.Namespace) -> int:
 
 
 def _sections(config: str | None, *names: str) -> list[dict | None]:
-    """Sections of a YAML config file, read once (None without a file: all defaults)."""
-    from autosnap.config import load_yaml
+    """Sections of a config file, read once and checked whole against the workflow's
+    schema (a misspelt section fails here too; None without a file: all defaults)."""
+    from autosnap.config import load_config
 
-    data = load_yaml(config) if config else {}
+    data = load_config(config) if config else {}
     return [data.get(name) for name in names]
 
 

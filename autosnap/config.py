@@ -1,10 +1,15 @@
-"""Typed config sections: dataclasses filled from YAML dicts with errors naming the key."""
+"""Configs: one schema for the whole file (config.schema.yaml, shipped in the package so
+the CLI checks a file exactly as the workflow does, also after a wheel install), and
+typed sections (dataclasses filled from YAML dicts with errors naming the key)."""
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import functools
 import types
 import typing
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +22,60 @@ T = TypeVar("T")
 
 class ConfigError(InputError):
     """A config key that is unknown, missing or of the wrong type (names the key)."""
+
+
+#: The schema of a config file; the workflow validates with it and fills its defaults.
+SCHEMA = files("autosnap") / "config.schema.yaml"
+
+
+@functools.cache
+def _validator() -> Any:
+    import jsonschema
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def _node(schema: dict, path: list) -> dict:
+    """The schema of the value at `path` (for the keys a mapping there may have)."""
+    for key in path:
+        props = schema.get("properties", {})
+        schema = props.get(key, {}) if isinstance(key, str) else schema.get("items", {})
+    return schema
+
+
+def check_config(data: Any, source: str) -> None:
+    """Raise ConfigError with one line naming `source` (the file or files), the key path,
+    what was expected and, for a misspelt key, the nearest known one."""
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    e = errors[0]
+    path = [str(p) for p in e.absolute_path]
+    where = ".".join(path) or "the file"
+    if e.validator == "additionalProperties":
+        known = sorted(_node(_validator().schema, list(e.absolute_path)).get("properties", {}))
+        unknown = sorted(set(e.instance) - set(known))
+        key = unknown[0]
+        near = difflib.get_close_matches(key, known, n=1)
+        hint = f"did you mean '{near[0]}'?" if near else f"expected one of {', '.join(known)}"
+        raise ConfigError(f"{source}: {'.'.join([*path, key])}: unknown key ({hint})")
+    if e.validator == "type":
+        expected = e.validator_value if isinstance(e.validator_value, str) else " or ".join(
+            e.validator_value
+        )
+        raise ConfigError(f"{source}: {where}: expected {expected}, got {e.instance!r}")
+    if e.validator == "enum":
+        options = ", ".join(map(str, e.validator_value))
+        raise ConfigError(f"{source}: {where}: expected one of {options}, got {e.instance!r}")
+    raise ConfigError(f"{source}: {where}: {e.message}")
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """A config file checked against the schema (every section, unknown ones refused)."""
+    data = load_yaml(path)
+    check_config(data, str(path))
+    return data
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:

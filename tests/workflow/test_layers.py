@@ -100,7 +100,7 @@ from snakemake.utils import validate
 import autosnap.config, autosnap.search.strategies  # noqa: F401
 
 config = yaml.safe_load(open({str(ROOT / "config/config.yaml")!r}))
-validate(config, {str(ROOT / "workflow/schemas/config.schema.yaml")!r})
+validate(config, {str(ROOT / "autosnap/config.schema.yaml")!r})
 helpers = {{"config": config, "expand": expand, "multiext": multiext, "report": report}}
 exec(open({str(ROOT / "workflow/rules/common.smk")!r}).read(), helpers)
 assert helpers["chunks"](range(5)) and helpers["FINAL"].candidates

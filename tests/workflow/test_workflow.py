@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import BIN, ROOT, SNAKEMAKE, workdir
+from helpers import AUTOSNAP, BIN, ROOT, SNAKEMAKE, workdir
 
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS
@@ -52,13 +52,32 @@ def test_dry_run_of_every_config(config):
     assert f"round_{cfg['search']['rounds'] - 1}/proposals.parquet" in r.stdout
 
 
-def test_bad_config_fails_before_any_job_naming_the_key(tmp_path):
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("train:\n  epoch: 3\n", "train.epoch: unknown key (did you mean 'epochs'?)"),
+        ("serach:\n  rounds: 2\n", "serach: unknown key (did you mean 'search'?)"),
+        ("search:\n  rounds: two\n", "search.rounds: expected integer, got 'two'"),
+        ("search:\n  strategy: bayes\n", "search.strategy: expected one of autosnap, random"),
+    ],
+)
+def test_a_bad_config_is_one_line_naming_file_and_key_in_snakemake_and_the_cli(
+    tmp_path, text, line
+):
+    """The same one-line message (no schema dump) before any job, and from the CLI."""
     cwd = workdir(tmp_path)
-    (cwd / "bad.yaml").write_text("train:\n  epoch: 3\n")
+    (cwd / "bad.yaml").write_text(text)
     r = snakemake(cwd, "-n", "--configfile", "bad.yaml")
     assert r.returncode != 0
-    assert "epoch" in r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert f"bad.yaml: {line}" in out, out
+    assert len(out.splitlines()) < 15 and "properties" not in out, out
     assert not (cwd / "results").exists()
+    cli = [AUTOSNAP, "propose", "--config", str(cwd / "bad.yaml"), "--round", "0", "--out",
+           str(cwd / "p.parquet")]  # fmt: skip
+    r = subprocess.run(cli, capture_output=True, text=True)
+    assert r.returncode == 2 and f"bad.yaml: {line}" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (cwd / "p.parquet").exists()
 
 
 @pytest.fixture(scope="module")
@@ -350,7 +369,7 @@ def test_schema_defaults_equal_the_package_defaults():
     from autosnap.search.config import SearchConfig, ValueModelConfig
     from autosnap.training.config import FinalConfig, TrainConfig
 
-    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    schema = yaml.safe_load((ROOT / "autosnap/config.schema.yaml").read_text())
     props = schema["properties"]
 
     def defaults(obj) -> dict:
