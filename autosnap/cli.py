@@ -223,6 +223,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """Per round: children done, failed, waiting, best so far, the predictor's tau."""
+    from autosnap.status import format_status, search_status
+
+    print(format_status(*search_status(args.results)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autosnap", description="Neural architecture search with SNAPs."
@@ -332,6 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("tables", nargs="+", help="child or history tables")
     col.add_argument("--out", required=True, help="history table (.parquet or .csv)")
     col.set_defaults(func=cmd_collect)
+
+    st = sub.add_parser("status", help="how a search is doing (also while it runs)")
+    st.add_argument("results", nargs="?", default="results", help="default: results")
+    st.set_defaults(func=cmd_status)
     _add_examples(parser)
     return parser
 
@@ -349,6 +361,7 @@ EXAMPLES = {
     "propose": "autosnap propose --round 1 --history results/round_0/history.parquet "
     "--model results/round_0/value_model.pt --config config/smoke.yaml --out props.parquet",
     "collect": "autosnap collect results/round_0/children/*.parquet --out history.parquet",
+    "status": "autosnap status results   (or: watch -n 10 autosnap status)",
     "export": "autosnap export results -o exported/",
     "predict": "autosnap predict results/export --images xrays/ --guesses guesses.csv "
     "--out poses.csv",

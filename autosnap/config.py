@@ -61,8 +61,10 @@ def check_config(data: Any, source: str) -> None:
         hint = f"did you mean '{near[0]}'?" if near else f"expected one of {', '.join(known)}"
         raise ConfigError(f"{source}: {'.'.join([*path, key])}: unknown key ({hint})")
     if e.validator == "type":
-        expected = e.validator_value if isinstance(e.validator_value, str) else " or ".join(
+        expected = (
             e.validator_value
+            if isinstance(e.validator_value, str)
+            else " or ".join(e.validator_value)
         )
         raise ConfigError(f"{source}: {where}: expected {expected}, got {e.instance!r}")
     if e.validator == "enum":

@@ -1,4 +1,5 @@
-"""Progress for long work: a rich bar in a terminal, plain log lines in a job log."""
+"""Progress for long work: plain log lines always (a job log reads the same whether or
+not a terminal was attached), and a rich bar besides when stderr is a terminal."""
 
 from __future__ import annotations
 
@@ -26,12 +27,11 @@ def interactive() -> bool:
 
 
 def track(items: Iterable[T], total: int, description: str, lines: int = 10) -> Iterator[T]:
-    """Iterate with a rich progress bar on a terminal, else about `lines` log lines."""
+    """Iterate logging about `lines` progress lines, with a rich bar on a terminal too."""
     if interactive():
         from rich.progress import track as rich_track
 
-        yield from rich_track(items, total=total, description=description, transient=True)
-        return
+        items = rich_track(items, total=total, description=description, transient=True)
     every = max(1, total // lines)
     start = time.perf_counter()
     for i, item in enumerate(items, start=1):

@@ -131,11 +131,10 @@ def optimise(
             raise ChildFailure("diverged", f"loss is {mean_loss} in epoch {epoch + 1}")
         if on_epoch is not None:
             on_epoch(epoch + 1, mean_loss)
-        else:
-            log.info(
-                "%s: epoch %d/%d loss %.5f (%.1f s)",
-                label, epoch + 1, epochs, mean_loss, time.perf_counter() - start,
-            )  # fmt: skip
+        log.info(  # always: a job log reads the same with or without a terminal
+            "%s: epoch %d/%d loss %.5f (%.1f s)",
+            label, epoch + 1, epochs, mean_loss, time.perf_counter() - start,
+        )  # fmt: skip
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return step / steps_per_epoch, time.perf_counter() - start

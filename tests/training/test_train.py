@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import subprocess
 import sys
@@ -184,3 +185,21 @@ def test_children_in_one_slurm_job_get_a_gpu_each(tmp_path):
         for p in procs:
             p.stdin.close()
             p.wait()
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_log_lines_are_the_same_with_or_without_a_terminal(splits, caplog, monkeypatch, terminal):
+    """A job log must not depend on whether stderr was a terminal: the rich bar comes on
+    top of the log lines, never instead of them."""
+    import autosnap.progress
+    import autosnap.training.trainer
+
+    for module in (autosnap.progress, autosnap.training.trainer):
+        monkeypatch.setattr(module, "interactive", lambda: terminal)
+    cfg = TrainConfig(epochs=2, width=4, stages=1, threads=1)
+    with caplog.at_level(logging.INFO, logger="autosnap"):
+        train_child(Snap.parse("c3"), *splits, cfg, DEVICE)
+        list(autosnap.progress.track(range(4), 4, "counting", lines=2))
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum("c3: epoch" in m for m in lines) == 2, lines
+    assert sum(m.startswith("counting: ") for m in lines) == 2, lines

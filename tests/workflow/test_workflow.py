@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -209,6 +210,29 @@ def test_predict_iterates_from_a_first_guess_on_full_images(smoke_run, tmp_path)
     bad = tmp_path / "bad.csv"
     bad.write_text("file,col,row\nframe0.npy,1,2\n")
     assert main([*args[:5], str(bad), "--out", str(out)]) == 2
+
+
+def test_status_reads_a_search_as_it_stands(smoke_run, tmp_path):
+    """`autosnap status` per round, on the finished search and on one whose last round
+    is still waiting for two children (as a running search is)."""
+    cwd, _ = smoke_run
+    cfg = yaml.safe_load((cwd / "config/smoke.yaml").read_text())["search"]
+    last = cfg["rounds"] - 1
+    history = pd.read_parquet(cwd / f"results/round_{last}/history.parquet")
+    r = subprocess.run([AUTOSNAP, "status", str(cwd / "results")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[:6] == ["round", "proposed", "done", "ok", "failed", "waiting"]
+    row = lines[1 + last].split()
+    assert row[:6] == [str(last), *[str(cfg["children"])] * 3, "0", "0"]
+    assert float(row[6]) == pytest.approx(history["value"].max(), abs=5e-4)
+    partial = tmp_path / "results"
+    shutil.copytree(cwd / "results", partial, ignore=shutil.ignore_patterns("*.pt", "report"))
+    for slot in (0, 1):
+        (partial / f"round_{last}/children/{slot}.parquet").unlink()
+    r = subprocess.run([AUTOSNAP, "status", str(partial)], capture_output=True, text=True)
+    row = r.stdout.splitlines()[1 + last].split()
+    assert row[2] == str(cfg["children"] - 2) and row[5] == "2", r.stdout
 
 
 def test_nothing_reruns_after_a_finished_search(smoke_run):
