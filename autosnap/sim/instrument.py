@@ -1,8 +1,11 @@
-"""Surgical instruments as axis-symmetric solids, described in resources/instruments/*.yaml."""
+"""Surgical instruments as axis-symmetric solids, described in YAML files: the built-in
+ones in autosnap/sim/instruments/ (package data, so an installed wheel has them), or
+any file of the same form given by path."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +14,8 @@ import yaml
 from autosnap.errors import InputError
 
 #: Where the shipped instrument descriptions live.
-INSTRUMENT_DIR = Path(__file__).resolve().parents[2] / "resources" / "instruments"
+#: The built-in instruments, by name (`screw.yaml` is `screw`).
+INSTRUMENT_DIR = files("autosnap.sim") / "instruments"
 
 
 class InstrumentError(InputError):
@@ -62,12 +66,13 @@ class Instrument:
 
     @classmethod
     def load(cls, name_or_path: str | Path) -> Instrument:
-        """Read an instrument by name (from resources/instruments) or from a YAML path."""
+        """Read a built-in instrument by name (INSTRUMENT_DIR) or one from a YAML path."""
         path = Path(name_or_path)
         if path.suffix not in (".yaml", ".yml"):
-            path = INSTRUMENT_DIR / f"{name_or_path}.yaml"
+            path = Path(str(INSTRUMENT_DIR / f"{name_or_path}.yaml"))
             if not path.exists():
-                known = sorted(p.stem for p in INSTRUMENT_DIR.glob("*.yaml"))
+                known = sorted(p.name[:-5] for p in INSTRUMENT_DIR.iterdir()
+                               if p.name.endswith(".yaml"))  # fmt: skip
                 raise InstrumentError(
                     f"unknown instrument '{name_or_path}': expected one of {known} "
                     f"or a path to a YAML file"
