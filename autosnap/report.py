@@ -304,9 +304,13 @@ def write_report(
     if fit_metrics is not None and len(fit_metrics):
         plot_predictor(fit_metrics, out / "predictor.png")
         add("Value model per round", "predictor", fit_metrics)
-    if value_model is not None and len(evaluated(history)) >= 3:
-        lat = latent_table(history, proposals, value_model)
-        plot_latent(lat, out / "latent.png")
+    if value_model is not None:
+        if len(evaluated(history)) >= 3:
+            lat = latent_table(history, proposals, value_model)
+            plot_latent(lat, out / "latent.png")
+        else:  # the workflow declared the figure; say why it is empty
+            lat = pd.DataFrame({"note": ["fewer than 3 successful children"]})
+            _message_figure("latent space: fewer than 3 successful children", out / "latent.png")
         add("Latent space of the value model", "latent", lat)
     _, best = plot_best_blocks(history, out / "blocks.png")
     add("Best blocks found", "blocks", best)

@@ -142,6 +142,23 @@ def test_report_has_a_table_behind_every_figure(smoke_run):
     assert pareto_has_front(pd.read_csv(report / "pareto.csv"))
 
 
+def test_snakemake_report_has_every_figure_of_the_report_folder(smoke_run, tmp_path):
+    """One report: `snakemake --report` holds every figure of results/report/ (and its
+    table), besides the data examples."""
+    cwd, _ = smoke_run
+    out = tmp_path / "report.zip"  # a zip keeps the files as they are, easy to list
+    r = snakemake(cwd, "--configfile", "config/smoke.yaml", "--report", str(out))
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    import zipfile
+
+    files = [Path(n).name for n in zipfile.ZipFile(out).namelist()]  # data/raw/<hash>/<name>
+    figures = sorted(p.stem for p in (cwd / "results/report").glob("*.png"))
+    assert len(figures) >= 8
+    for stem in figures:
+        assert f"{stem}.png" in files and f"{stem}.csv" in files, (stem, files)
+    assert files.count("examples.png") == 2, files  # the data's and the predictions'
+
+
 def pareto_has_front(table: pd.DataFrame) -> bool:
     return bool(table["pareto_params"].any() and table["pareto_latency_ms"].any())
 

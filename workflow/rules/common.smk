@@ -148,13 +148,33 @@ def report_inputs(wildcards):
     return inputs
 
 
-def figure(name, category):
-    """A report figure with its caption from workflow/report/."""
+def figure(name, category, suffix="png"):
+    """A report item (a figure, or the CSV table behind it) with its caption from
+    workflow/report/."""
     return report(
-        f"results/report/{name}.png",
+        f"results/report/{name}.{suffix}",
         caption=f"../report/{name}.rst",
         category=category,
+        subcategory="tables" if suffix == "csv" else "figures",
     )
+
+
+def report_outputs():
+    """Every figure of results/report/ and its table, as outputs of the report rule, so
+    `snakemake --report` shows what index.html shows. Which figures a run has is known
+    from the config: the value model's only with search.strategy autosnap and more than
+    one round, the comparison with random search only with final.random_search."""
+    names = [("progress", "Search"), ("blocks", "Search")]
+    if USES_MODEL and LAST > 0:
+        names += [("predictor", "Search"), ("latent", "Search")]
+    if FINAL.random_search:
+        names.append(("strategies", "Search"))
+    names += [("final", "Final"), ("pareto", "Final"), ("examples", "Final")]
+    out = {}
+    for name, category in names:
+        out[name] = figure(name, category)
+        out[f"{name}_table"] = figure(name, category, "csv")
+    return out
 
 
 def bench_children(wildcards):

@@ -1,15 +1,11 @@
-# Figures that exist for every config; the others (strategies, predictor, latent) are
-# in index.html when their inputs exist.
+# index.html and every figure in it with its CSV table (report_outputs), so
+# `snakemake --report` has the same figures.
 rule report:
     input:
         unpack(report_inputs),
     output:
+        **report_outputs(),
         index="results/report/index.html",
-        progress=figure("progress", "Search"),
-        blocks=figure("blocks", "Search"),
-        final=figure("final", "Final"),
-        pareto=figure("pareto", "Final"),
-        examples=figure("examples", "Final"),
     log:
         "results/logs/report.log",
     benchmark:
