@@ -68,10 +68,11 @@ def tabulate(cores: int) -> None:
 
 def lookup(table: pd.DataFrame) -> Lookup:
     ok = table[table["status"] == "ok"]
-    # a member that failed to train is a valid query with the worst value (a search
+    # a member that failed to train is a valid query as bad as the worst one (a search
     # that picks it has spent a training on it, as in the workflow)
+    worst = (ok["value"].min(), ok["test_value"].min())
     values = {r.snap_id: (r.value, r.test_value) for r in ok.itertuples()}
-    values |= {sid: (0.0, 0.0) for sid in table.loc[table["status"] != "ok", "snap_id"]}
+    values |= {sid: worst for sid in table.loc[table["status"] != "ok", "snap_id"]}
     top = ok.nlargest(max(1, len(ok) // 10), "value")
     grammar = bench_config(table.attrs["bench"]).grammar  # proposals stay in the space
     return Lookup(grammar, values,
@@ -87,12 +88,14 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--k", type=int, default=10, help="queries per round")
+    ap.add_argument("--table", default=str(TABLE), help="the tabulated space")
+    ap.add_argument("--out", default=str(HERE / "results"), help="folder of the tables")
     args = ap.parse_args()
     if args.tabulate:
         tabulate(args.cores)
         return
     torch.set_num_threads(args.cores)
-    table = pd.read_parquet(TABLE)
+    table = pd.read_parquet(args.table)
     bench = lookup(table)
     vm = ValueModelConfig(hidden=64, steps=300, random_pool=200)
     curves, predictor = [], []
@@ -109,18 +112,22 @@ def main() -> None:
     at = [q for q in (50, 100) if q <= curves["queries"].max()]
     reg = compare.regrets(curves, bench.best_valid, at)
     found = curves[curves["queries"].isin(at)].set_index(["strategy", "seed", "queries"])
-    reg["percentile"] = compare.percentile(found["best_valid"], table["value"].fillna(0)).values
-    summ = compare.summary(reg).merge(
-        reg.groupby(["strategy", "queries"])["percentile"].mean().rename("percentile_mean"),
-        on=["strategy", "queries"],
-    )
+    all_values = [v for v, _ in bench.values.values()]
+    reg["percentile"] = compare.percentile(found["best_valid"], all_values).values
+    secondary = (found.assign(percentile=reg["percentile"].values)
+                 .groupby(["strategy", "queries"])
+                 .agg(percentile_mean=("percentile", "mean"),
+                      test_of_best_valid_mean=("test_of_best_valid", "mean")))  # fmt: skip
+    summ = compare.summary(reg).merge(secondary.reset_index(), on=["strategy", "queries"])
     summ["machine"] = machine()
     pairs = compare.pairs(reg, first="autosnap")
-    out = HERE / "results"
+    out = Path(args.out)
     curves.to_csv(out / "snapbench_curves.csv", index=False, float_format="%.5f")
     publish(summ, out, "snapbench_regret")
     publish(pairs, out, "snapbench_pairs")
-    publish(pd.DataFrame(predictor), out, "snapbench_predictor")
+    pred = pd.DataFrame(predictor)
+    publish(pred.groupby("round")[["trained_on", "tau_next", "tau_top10"]].agg(["mean", "std"])
+            .reset_index(), out, "snapbench_predictor")  # fmt: skip
     plot(curves, bench.best_valid, out / "snapbench.png")
 
 
