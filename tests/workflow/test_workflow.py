@@ -401,6 +401,20 @@ def test_lint_and_format_are_clean():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_every_schema_key_has_a_description():
+    schema = yaml.safe_load((ROOT / "autosnap/config.schema.yaml").read_text())
+    missing = []
+
+    def walk(node: dict, where: str) -> None:
+        for key, sub in node.get("properties", {}).items():
+            if not sub.get("description"):
+                missing.append(f"{where}{key}")
+            walk(sub, f"{where}{key}.")
+
+    walk(schema, "")
+    assert missing == []
+
+
 def test_schema_defaults_equal_the_package_defaults():
     """One set of defaults: the schema's must match the config dataclasses'."""
     import dataclasses
