@@ -13,6 +13,8 @@ from autosnap.search.bench import BenchConfig, bench_config, members, noise_memb
 from autosnap.tables import CHILD_COLUMNS
 
 pytestmark = pytest.mark.slow
+#: A small space with multi-branch blocks: 10 members up to 3 symbols.
+SYMBOLS = ("c3", "dup", "add", "cat")
 
 
 def test_the_snapbench_config_plans_every_member_in_chunks():
@@ -34,18 +36,25 @@ def test_a_small_bench_trains_every_member_and_records_its_budget(tmp_path):
     cfg = {
         "data": smoke["data"],
         "train": {"steps": 3, "width": 4, "stages": 1, "threads": 1, "seed": 5},
-        "search": {"max_len": 2},
-        "bench": {"max_len": 2, "noise_fraction": 0.1, "noise_seeds": [6], "seed": 0},
-        "resources": {"chunk": 20},
+        "search": {"max_len": 3},
+        "bench": {
+            "max_len": 3,
+            "symbols": list(SYMBOLS),
+            "noise_fraction": 0.2,
+            "noise_seeds": [6],
+            "seed": 0,
+        },
+        "resources": {"chunk": 4},
     }
     (cwd / "bench.yaml").write_text(yaml.safe_dump(cfg))
     r = snakemake(cwd, "--configfile=bench.yaml", "--cores", "2", "bench")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     table = pd.read_parquet(cwd / "results/bench/table.parquet")
-    space = members(BenchConfig(max_len=2))
+    space = members(BenchConfig(max_len=3, symbols=SYMBOLS))
+    assert len(space) == 10 and "dup c3 cat" in [s.text for s in space]
     assert sorted(table["snap_id"]) == sorted(s.snap_id for s in space)
     assert len(table) == len(space) and table["snap_id"].is_unique
-    again = round(0.1 * len(space))  # the noise share, trained with seeds 5 and 6
+    again = round(0.2 * len(space))  # the noise share, trained with seeds 5 and 6
     ok = table[table["status"] == "ok"]
     assert len(ok) == len(table)
     assert ok["value"].notna().all() and ok["test_value"].notna().all()
