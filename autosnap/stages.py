@@ -17,7 +17,8 @@ import pandas as pd
 from autosnap.config import from_dict
 from autosnap.data.config import DataConfig
 from autosnap.data.dataset import Renderer, make_dataset
-from autosnap.data.figures import data_examples
+from autosnap.data.figures import data_examples, examples_figure
+from autosnap.data.importer import import_dataset, pose_landmarks, read_image, read_poses
 from autosnap.progress import log
 from autosnap.search.config import ValueModelConfig, search_config
 from autosnap.search.history import evaluated
@@ -30,14 +31,35 @@ from autosnap.training.runner import train_slots, train_snaps
 
 
 def prepare_data(data: dict | None, out_dir: str | Path) -> dict[str, Path]:
-    """Render the simulated data set of a `data:` section into `out_dir`, with
-    `examples.png` showing a full detector image and example patches."""
+    """Render the simulated data set of a `data:` section into `out_dir` (or, with
+    `source: import`, cut it from the user's images), with `examples.png` showing a full
+    image and example patches."""
     cfg = from_dict(DataConfig, data, "data")
+    if cfg.source == "import":
+        return _import_data(cfg, Path(out_dir))
     renderer = Renderer.create(cfg)
     paths = make_dataset(cfg, out_dir, renderer)
     paths["examples"] = data_examples(
         renderer, read_table(paths["train"]), Path(out_dir) / "examples.png", seed=cfg.seed
     )
+    return paths
+
+
+def _import_data(cfg: DataConfig, out_dir: Path) -> dict[str, Path]:
+    """`data.source: import`: the tables from the user's images and pose table, and the
+    examples figure with the first image of the pose table."""
+    paths = import_dataset(
+        cfg.images, cfg.poses, out_dir, patch=cfg.patch_shape, seed=cfg.seed,
+        max_displacement_mm=cfg.max_displacement_mm, max_rotation_deg=cfg.max_rotation_deg,
+        patches_per_image=cfg.patches_per_image, min_images_per_split=cfg.min_images_per_split,
+    )  # fmt: skip
+    first = read_poses(Path(cfg.poses)).iloc[0]
+    full = read_image(Path(cfg.images) / str(first.file))
+    train = read_table(paths["train"])
+    title = (f"imported {first.file}, {full.shape[0]}x{full.shape[1]} px, "
+             f"{first.mm_per_px:.2f} mm/px; {len(train)} train patches")  # fmt: skip
+    paths["examples"] = examples_figure(full, pose_landmarks(first), title, train,
+                                        out_dir / "examples.png", outline=False)  # fmt: skip
     return paths
 
 

@@ -29,6 +29,15 @@ class DataConfig:
     background_bank: int = 32
     #: "procedural", or the path of a CT volume (NIfTI, Hounsfield units) to project
     anatomy: str = "procedural"
+    #: "simulate" renders the data set; "import" cuts it from your images (`images`,
+    #: `poses`; see autosnap.data.importer), with `patch`, `seed` and the perturbations
+    source: str = "simulate"
+    images: str = ""
+    poses: str = ""
+    #: import: patches cut per image, each around its own perturbed first guess
+    patches_per_image: int = 1
+    #: import: fewest images a split may have (an empty test split measures nothing)
+    min_images_per_split: int = 2
 
     def __post_init__(self) -> None:
         if len(self.patch) != 2 or min(self.patch) < 8:
@@ -44,6 +53,12 @@ class DataConfig:
             )
         if not self.instruments:
             raise ValueError("instruments must name at least one instrument")
+        if self.source not in ("simulate", "import"):
+            raise ValueError(f"source must be 'simulate' or 'import', got '{self.source}'")
+        if self.source == "import" and not (self.images and self.poses):
+            raise ValueError("source 'import' needs `images` (a folder) and `poses` (a table)")
+        if self.patches_per_image < 1 or self.min_images_per_split < 1:
+            raise ValueError("patches_per_image and min_images_per_split must be at least 1")
         g = self.geometry
         if self.depth_range_mm / 2 >= g.source_isocentre_mm:
             raise ValueError("depth_range_mm puts the instrument behind the source")

@@ -45,24 +45,35 @@ def data_examples(
     first = table.iloc[0]
     pose = Pose(first.x_mm, first.y_mm, first.z_mm, first.angle_deg, first.tilt_deg)
     full = renderer.full_image(np.random.default_rng(seed), first.instrument, pose)
+    mm = renderer.cfg.geometry.mm_per_px(0.0)
+    title = (f"simulated fluoroscopy ({first.instrument}), {full.shape[0]}x{full.shape[1]} px, "
+             f"{mm:.2f} mm/px at isocentre")  # fmt: skip
+    landmarks = renderer.cfg.geometry.project(pose.landmarks_3d())
+    return examples_figure(full, landmarks, title, table, path, n)
+
+
+def examples_figure(
+    full: np.ndarray, landmarks: np.ndarray, title: str, table: pd.DataFrame, path: str | Path,
+    n: int = 12, outline: bool = True,
+) -> Path:  # fmt: skip
+    """The figure of data_examples for any data set: `full`, a full image, with its true
+    `landmarks` (image pixels) and, with `outline`, the outline of the table's first patch
+    (cut from `full`), and `n` patches of the table with their landmarks."""
+    first = table.iloc[0]
     cols = 4
     rows = int(np.ceil(n / cols))
     fig = plt.figure(figsize=(4 + 3 * cols, max(4, 1.8 * rows)))
     grid = fig.add_gridspec(rows, cols + 2)
     ax = fig.add_subplot(grid[:, :2])
     ax.imshow(display(full), cmap="gray")
-    corners = patch_grid(
-        (first.est_col, first.est_row), first.est_angle_deg, (first.height, first.width)
-    )[[0, 0, -1, -1, 0], [0, -1, -1, 0, 0]]
-    ax.plot(corners[:, 0], corners[:, 1], "-", color="#00c0ff", lw=1.2)
-    landmarks = renderer.cfg.geometry.project(pose.landmarks_3d())
+    if outline:
+        corners = patch_grid(
+            (first.est_col, first.est_row), first.est_angle_deg, (first.height, first.width)
+        )[[0, 0, -1, -1, 0], [0, -1, -1, 0, 0]]
+        ax.plot(corners[:, 0], corners[:, 1], "-", color="#00c0ff", lw=1.2)
+        title += "\nblue: patch cut around the perturbed estimate"
     draw_landmarks(ax, landmarks)
-    mm = renderer.cfg.geometry.mm_per_px(0.0)
-    ax.set_title(
-        f"simulated fluoroscopy ({first.instrument}), {full.shape[0]}x{full.shape[1]} px, "
-        f"{mm:.2f} mm/px at isocentre\nblue: patch cut around the perturbed estimate",
-        fontsize=9,
-    )
+    ax.set_title(title, fontsize=9)
     ax.axis("off")
     for k in range(min(n, len(table))):
         r = table.iloc[k]
@@ -70,7 +81,8 @@ def data_examples(
         a = fig.add_subplot(grid[k // cols, 2 + k % cols])
         a.imshow(display(img), cmap="gray")
         draw_landmarks(a, np.asarray(r.landmarks).reshape(6, 2))
-        a.set_title(f"{r.instrument} tilt {r.tilt_deg:+.0f}° {r.mm_per_px:.2f} mm/px", fontsize=7)
+        tilt = "" if np.isnan(r.tilt_deg) else f" tilt {r.tilt_deg:+.0f}°"
+        a.set_title(f"{r.instrument}{tilt} {r.mm_per_px:.2f} mm/px", fontsize=7)
         a.axis("off")
     fig.tight_layout()
     path = Path(path)

@@ -72,6 +72,15 @@ def read_poses(path: Path) -> pd.DataFrame:
     return df
 
 
+def pose_landmarks(r: pd.Series) -> np.ndarray:
+    """The six landmarks (image pixels) of a pose-table row, in the image plane."""
+    a = np.radians(r.angle_deg)
+    axis, across = np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
+    return np.array([r.col, r.row]) + (
+        LANDMARKS_MM[:, :1] * axis + LANDMARKS_MM[:, 1:] * across
+    ) / float(r.mm_per_px)
+
+
 def import_dataset(
     images_dir: str | Path,
     poses: str | Path,
@@ -81,14 +90,27 @@ def import_dataset(
     max_displacement_mm: float = 2.5,
     max_rotation_deg: float = 30.0,
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    patches_per_image: int = 1,
+    min_images_per_split: int = 1,
 ) -> dict[str, Path]:
-    """Write train/val/test tables from real images; rows without `split` are assigned
-    at random (seeded) by `fractions`. Every image is checked before anything is written."""
+    """Write train/val/test tables from real images, `patches_per_image` patches each
+    (around independently perturbed first guesses); rows without `split` are assigned at
+    random (seeded) by `fractions`. Every image is checked, and every split must have
+    `min_images_per_split` images, before anything is written."""
     images_dir, out_dir = Path(images_dir), Path(out_dir)
     table = read_poses(Path(poses))
     rng = np.random.default_rng(seed)
     if "split" not in table.columns:
         table["split"] = rng.choice(SPLITS, size=len(table), p=fractions)
+    counts = table["split"].value_counts()
+    small = {s: int(counts.get(s, 0)) for s in SPLITS if counts.get(s, 0) < min_images_per_split}
+    if small:
+        raise DataImportError(
+            f"{poses}: {len(table)} images give too small splits "
+            + ", ".join(f"{s}: {n} image(s)" for s, n in small.items())
+            + f" (at least {min_images_per_split} each): add images, set a 'split' column, "
+            "or lower data.min_images_per_split"
+        )
     rows = []
     for i, r in table.iterrows():
         image = read_image(images_dir / str(r.file))
@@ -100,34 +122,12 @@ def import_dataset(
             )
         if not r.mm_per_px > 0:
             raise DataImportError(f"{poses}: row {i} ({r.file}): mm_per_px must be positive")
-        a = np.radians(r.angle_deg)
-        axis, across = np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
-        landmarks = np.array([r.col, r.row]) + (
-            LANDMARKS_MM[:, :1] * axis + LANDMARKS_MM[:, 1:] * across
-        ) / float(r.mm_per_px)
-        centre, est_angle = perturb_estimate(rng, np.array([r.col, r.row]),
-                                             in_plane_angle(landmarks), float(r.mm_per_px),
-                                             max_displacement_mm, max_rotation_deg)  # fmt: skip
-        rows.append(
-            {
-                "split": r.split,
-                "instrument": str(r.get("instrument", "unknown")),
-                "image": cut_patch(image, centre, est_angle, patch).astype(np.float32).tobytes(),
-                "height": patch[0],
-                "width": patch[1],
-                "landmarks": to_patch(landmarks, centre, est_angle, patch).ravel().tolist(),
-                "mm_per_px": float(r.mm_per_px),
-                "x_mm": np.nan,
-                "y_mm": np.nan,
-                "z_mm": np.nan,
-                "angle_deg": float(r.angle_deg),
-                "tilt_deg": np.nan,
-                "est_row": centre[1],
-                "est_col": centre[0],
-                "est_angle_deg": est_angle,
-                "seed": seed,
-            }
-        )
+        landmarks = pose_landmarks(r)
+        for _ in range(patches_per_image):
+            centre, est_angle = perturb_estimate(rng, np.array([r.col, r.row]),
+                                                 in_plane_angle(landmarks), float(r.mm_per_px),
+                                                 max_displacement_mm, max_rotation_deg)  # fmt: skip
+            rows.append(_row(r, image, landmarks, centre, est_angle, patch, seed))
     df = pd.DataFrame(rows)
     paths = {}
     for split in SPLITS:
@@ -135,3 +135,26 @@ def import_dataset(
         part.insert(0, "sample", np.arange(len(part)))
         paths[split] = write_table(part[DATA_COLUMNS], out_dir / f"{split}.parquet")
     return paths
+
+
+def _row(r: pd.Series, image: np.ndarray, landmarks: np.ndarray, centre: np.ndarray,
+         est_angle: float, patch: tuple[int, int], seed: int) -> dict:  # fmt: skip
+    """One data-table row: the patch around (centre, est_angle) and its landmarks."""
+    return {
+        "split": r.split,
+        "instrument": str(r.get("instrument", "unknown")),
+        "image": cut_patch(image, centre, est_angle, patch).astype(np.float32).tobytes(),
+        "height": patch[0],
+        "width": patch[1],
+        "landmarks": to_patch(landmarks, centre, est_angle, patch).ravel().tolist(),
+        "mm_per_px": float(r.mm_per_px),
+        "x_mm": np.nan,
+        "y_mm": np.nan,
+        "z_mm": np.nan,
+        "angle_deg": float(r.angle_deg),
+        "tilt_deg": np.nan,
+        "est_row": centre[1],
+        "est_col": centre[0],
+        "est_angle_deg": est_angle,
+        "seed": seed,
+    }

@@ -91,7 +91,8 @@ def optimise(
     """The training loop: optimise `model` in place on `train_split` for the budget of
     `cfg`; returns (epochs done, seconds). Raises ChildFailure."""
     n = len(train_split.x)
-    steps_per_epoch = max(1, n // cfg.batch_size)  # drop the ragged last batch
+    batch = min(cfg.batch_size, n)  # a train split smaller than a batch is one batch
+    steps_per_epoch = n // batch  # drop the ragged last batch
     total = cfg.steps if cfg.steps > 0 else cfg.epochs * steps_per_epoch
     epochs = math.ceil(total / steps_per_epoch)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -103,8 +104,8 @@ def optimise(
     step = 0
     model.train()
     for epoch in range(epochs):
-        order = torch.randperm(n, generator=gen)[: steps_per_epoch * cfg.batch_size]
-        order = order.view(steps_per_epoch, cfg.batch_size).to(device)
+        order = torch.randperm(n, generator=gen)[: steps_per_epoch * batch]
+        order = order.view(steps_per_epoch, batch).to(device)
         loss_sum = torch.zeros((), device=device)
         seen = 0
         for idx in order:

@@ -45,6 +45,15 @@ def chunks(slots):
     return [slots[i : i + size] for i in range(0, len(slots), size)]
 
 
+def data_inputs(wildcards):
+    """With data.source import, the user's image folder and pose table: prepare_data
+    waits for them and reruns when they change."""
+    data = config["data"]
+    if data["source"] != "import":
+        return {}
+    return {"images": data["images"], "poses": data["poses"]}
+
+
 def round_of(wildcards):
     return int(wildcards.round)
 

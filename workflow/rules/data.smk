@@ -1,4 +1,6 @@
 rule prepare_data:
+    input:
+        unpack(data_inputs),
     output:
         DATA,
         examples=report(
