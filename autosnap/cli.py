@@ -216,7 +216,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Estimate poses on new images with an exported model, from first guesses."""
     from autosnap.predict import predict_poses
 
-    df = predict_poses(args.model, args.images, args.guesses, args.out, args.iterations)
+    df = predict_poses(args.model, args.images, args.guesses, args.out, args.iterations,
+                       args.mm_per_px)  # fmt: skip
     last = df[df["iteration"] == args.iterations]
     print(f"{args.out}: {len(last)} images, {args.iterations} iterations; median last move "
           f"{last['moved_px'].median():.3f} px")  # fmt: skip
@@ -333,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV or Parquet: file, col, row, angle_deg (first guess per image)",
     )
     pred.add_argument("--iterations", type=int, default=3, help="crop-predict loops (default 3)")
+    pred.add_argument("--mm-per-px", type=float, help="the images' pixel size at the instrument "
+                      "(or a mm_per_px column in --guesses); patches are resampled to the "
+                      "training pixel size of the model card")  # fmt: skip
     pred.add_argument("--out", required=True, help="pose table (.parquet or .csv)")
     pred.set_defaults(func=cmd_predict)
 

@@ -130,8 +130,9 @@ def _run_standalone(out: Path, x: torch.Tensor) -> np.ndarray:
         return np.load(Path(tmp) / "y.npy")
 
 
-def _export_onnx(model: torch.nn.Module, x: torch.Tensor, path: Path) -> None:
-    """One self-contained .onnx file with a dynamic batch size."""
+def _export_onnx(model: torch.nn.Module, x: torch.Tensor, path: Path, metadata: dict) -> None:
+    """One self-contained .onnx file with a dynamic batch size and `metadata` (the
+    model's metadata_props: what a deployment needs besides the graph)."""
     quiet = logging.getLogger("torch.onnx")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # it warns about torchvision ops we do not use
@@ -142,6 +143,11 @@ def _export_onnx(model: torch.nn.Module, x: torch.Tensor, path: Path) -> None:
                           dynamic_shapes={"x": {0: torch.export.Dim("batch")}})  # fmt: skip
     finally:
         quiet.setLevel(level)
+    import onnx
+
+    proto = onnx.load(path)
+    onnx.helper.set_model_props(proto, {k: str(v) for k, v in metadata.items()})
+    onnx.save(proto, path)
 
 
 def model_card(ck: Checkpoint, checks: pd.DataFrame, source: str) -> tuple[str, dict]:
@@ -153,6 +159,7 @@ def model_card(ck: Checkpoint, checks: pd.DataFrame, source: str) -> tuple[str, 
         "snap_id": ck.arch.snap_id,
         "checkpoint": source,
         "input_shape": [1, h, w],
+        "mm_per_px": ck.mm_per_px,
         "normalisation": NORMALISATION,
         "outputs": OUTPUTS,
         "landmarks_mm": {
@@ -170,6 +177,7 @@ def model_card(ck: Checkpoint, checks: pd.DataFrame, source: str) -> tuple[str, 
         },  # fmt: skip
     }
     canonical = "" if ck.kind == "hand" else f" (canonical `{ck.arch.canonical}`)"
+    spacing = "unknown" if ck.mm_per_px is None else f"{ck.mm_per_px:.4f} mm/px"
     lines = [
         f"# Model card: {ck.arch.text}", "",
         f"- Architecture: {card['kind']} `{ck.arch.text}`{canonical}, snap_id `{ck.arch.snap_id}`",
@@ -184,6 +192,8 @@ def model_card(ck: Checkpoint, checks: pd.DataFrame, source: str) -> tuple[str, 
         "Measured on simulated fluoroscopy unless the data set was imported from real "
         "images; expect larger errors on real X-ray images until retrained on them.", "",
         "## Input", "", f"(N, 1, {h}, {w}) float32. {NORMALISATION}.", "",
+        f"Pixel size of the training patches at the instrument: {spacing}. Images at another "
+        "pixel size are resampled to it: `autosnap predict --mm-per-px`.", "",
         "## Output", "", f"{OUTPUTS}. Landmarks in the instrument frame (mm, along the "
         "axis from head to tip, across it):", "",
         "| # | landmark | axis mm | across mm |", "|---|---|---|---|",
@@ -230,7 +240,11 @@ def export_model(
 
     import onnxruntime as ort
 
-    _export_onnx(model, x, out / "model.onnx")
+    _export_onnx(model, x, out / "model.onnx", {
+        "architecture": ck.arch.text, "mm_per_px": ck.mm_per_px,
+        "input": f"(N, 1, {ck.input_shape[0]}, {ck.input_shape[1]}) float32; {NORMALISATION}",
+        "output": OUTPUTS,
+    })  # fmt: skip
     session = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
     check("onnx", "model.onnx", session.run(None, {"patch": x.numpy()})[0])
 

@@ -43,12 +43,26 @@ class ExportedModel:
         self.shape = tuple(self.card["input_shape"][1:])
         self.session = ort.InferenceSession(str(onnx), providers=["CPUExecutionProvider"])
 
-    def landmarks(self, image: np.ndarray, centre: tuple[float, float], angle: float) -> np.ndarray:
-        """Predicted landmarks (6, 2) in image pixels for the patch cut at (centre, angle)."""
-        patch = cut_patch(image, centre, angle, self.shape)
+    def scale(self, mm_per_px: float | None) -> float:
+        """Image pixels per patch pixel for images of `mm_per_px` (None: as trained)."""
+        if mm_per_px is None:
+            return 1.0
+        trained = self.card.get("mm_per_px")
+        if trained is None:
+            raise InputError("the model card has no training pixel size (mm_per_px): "
+                             "re-export it with this version to use --mm-per-px")  # fmt: skip
+        if not mm_per_px > 0:
+            raise InputError(f"mm_per_px must be positive, got {mm_per_px}")
+        return float(trained) / float(mm_per_px)
+
+    def landmarks(self, image: np.ndarray, centre: tuple[float, float], angle: float,
+                  scale: float = 1.0) -> np.ndarray:  # fmt: skip
+        """Predicted landmarks (6, 2) in image pixels for the patch cut at (centre, angle),
+        resampled to the training pixel size (`scale` image pixels per patch pixel)."""
+        patch = cut_patch(image, centre, angle, self.shape, scale=scale)
         (y,) = self.session.run(None, {"patch": normalise_images(patch[None, None])})
         pred = targets_to_landmarks(y, *self.shape)[0]
-        return from_patch(pred, centre, angle, self.shape)
+        return from_patch(pred, centre, angle, self.shape, scale)
 
 
 def predict_poses(
@@ -57,9 +71,12 @@ def predict_poses(
     guesses: str | Path,
     out: str | Path,
     iterations: int = 3,
+    mm_per_px: float | None = None,
 ) -> pd.DataFrame:
     """One row per image and iteration (0: the guess) with the pose and the landmarks;
-    `moved_px` is how far the reference point moved in that iteration."""
+    `moved_px` is how far the reference point moved in that iteration. The images' pixel
+    size at the instrument is a `mm_per_px` column of the guesses, or `mm_per_px` for
+    all; without either they are taken to be at the training pixel size."""
     if iterations < 0:
         raise InputError(f"iterations must be 0 or more, got {iterations}")
     model = ExportedModel(model_dir)
@@ -71,11 +88,13 @@ def predict_poses(
         if not (0 <= g.col < w and 0 <= g.row < h):
             raise InputError(f"{guesses}: row {i} ({g.file}): guess (col {g.col}, row {g.row}) "
                              f"lies outside the {h}x{w} image")  # fmt: skip
+        spacing = g.get("mm_per_px", mm_per_px)
+        scale = model.scale(None if spacing is None or pd.isna(spacing) else float(spacing))
         centre, angle = (float(g.col), float(g.row)), float(g.angle_deg)
         rows.append({"file": g.file, "iteration": 0, "col": centre[0], "row": centre[1],
                      "angle_deg": angle, "moved_px": np.nan, "landmarks": None})  # fmt: skip
         for it in range(1, iterations + 1):
-            lm = model.landmarks(image, centre, angle)
+            lm = model.landmarks(image, centre, angle, scale)
             pos, ang = recover_pose(lm[None])
             moved = float(np.hypot(pos[0, 0] - centre[0], pos[0, 1] - centre[1]))
             centre, angle = (float(pos[0, 0]), float(pos[0, 1])), float(ang[0])

@@ -28,26 +28,28 @@ def _centre_offset(shape: tuple[int, int]) -> np.ndarray:
     return np.array([(w - 1) / 2, (h - 1) / 2])
 
 
-def from_patch(points: np.ndarray, centre: Point, angle_deg: float, shape: tuple[int, int]
-               ) -> np.ndarray:  # fmt: skip
-    """Image coordinates (col, row) of patch points (..., 2)."""
-    p = np.asarray(points, dtype=np.float64) - _centre_offset(shape)
+def from_patch(points: np.ndarray, centre: Point, angle_deg: float, shape: tuple[int, int],
+               scale: float = 1.0) -> np.ndarray:  # fmt: skip
+    """Image coordinates (col, row) of patch points (..., 2); `scale`: image pixels per
+    patch pixel (1 unless the image's pixel size differs from the training data's)."""
+    p = (np.asarray(points, dtype=np.float64) - _centre_offset(shape)) * scale
     return np.stack(_rotate(p[..., 0], p[..., 1], angle_deg, centre), axis=-1)
 
 
-def to_patch(points: np.ndarray, centre: Point, angle_deg: float, shape: tuple[int, int]
-             ) -> np.ndarray:  # fmt: skip
+def to_patch(points: np.ndarray, centre: Point, angle_deg: float, shape: tuple[int, int],
+             scale: float = 1.0) -> np.ndarray:  # fmt: skip
     """Patch coordinates (col, row) of image points (..., 2): the inverse of from_patch."""
     d = np.asarray(points, dtype=np.float64) - np.asarray(centre)
     dc, dr = _rotate(d[..., 0], d[..., 1], -angle_deg)
-    return np.stack([dc, dr], axis=-1) + _centre_offset(shape)
+    return np.stack([dc, dr], axis=-1) / scale + _centre_offset(shape)
 
 
-def patch_grid(centre: Point, angle_deg: float, shape: tuple[int, int]) -> np.ndarray:
+def patch_grid(centre: Point, angle_deg: float, shape: tuple[int, int], scale: float = 1.0
+               ) -> np.ndarray:  # fmt: skip
     """Image coordinates (col, row) of every patch pixel, (H, W, 2)."""
     h, w = shape
     rows, cols = np.mgrid[0:h, 0:w].astype(np.float64)
-    return from_patch(np.stack([cols, rows], axis=-1), centre, angle_deg, shape)
+    return from_patch(np.stack([cols, rows], axis=-1), centre, angle_deg, shape, scale)
 
 
 def sample_image(
@@ -74,9 +76,12 @@ def cut_patch(
     angle_deg: float,
     shape: tuple[int, int],
     offset: tuple[int, int] = (0, 0),
+    scale: float = 1.0,
 ) -> np.ndarray:
-    """The patch (H, W) of `image` around (centre, angle); see sample_image for `offset`."""
-    return sample_image(image, patch_grid(centre, angle_deg, shape), offset)
+    """The patch (H, W) of `image` around (centre, angle), `scale` image pixels per patch
+    pixel (bilinear: for scales well above 1 downsample the image first); see
+    sample_image for `offset`."""
+    return sample_image(image, patch_grid(centre, angle_deg, shape, scale), offset)
 
 
 def perturb_estimate(

@@ -39,6 +39,8 @@ class Checkpoint:
     input_shape: tuple[int, int]
     metrics: dict
     model: nn.Module
+    #: Pixel size at the instrument (mm) of the training patches (median), if known.
+    mm_per_px: float | None = None
 
     @property
     def kind(self) -> str:
@@ -52,8 +54,10 @@ def save_checkpoint(
     cfg: TrainConfig,
     input_shape: tuple[int, int],
     row: dict,
+    mm_per_px: float | None = None,
 ) -> Path:
-    """Write atomically (temporary file, then rename), like the tables."""
+    """Write atomically (temporary file, then rename), like the tables. `mm_per_px`: the
+    training patches' pixel size, which inference on other images needs."""
     payload = {
         "format": FORMAT,
         "kind": "hand" if isinstance(arch, HandDesigned) else "snap",
@@ -61,6 +65,7 @@ def save_checkpoint(
         "train": dataclasses.asdict(cfg),
         "input_shape": list(input_shape),
         "metrics": {k: row[k] for k in KEPT if k in row},
+        "mm_per_px": mm_per_px,
         "state_dict": {
             k: v.detach().float().cpu() if v.is_floating_point() else v.cpu()
             for k, v in model.state_dict().items()
@@ -90,4 +95,5 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     shape = tuple(payload["input_shape"])
     model = build_model(arch, shape, **cfg.net_size)
     model.load_state_dict(payload["state_dict"])
-    return Checkpoint(arch, cfg, shape, payload["metrics"], model.eval())  # type: ignore[arg-type]
+    return Checkpoint(arch, cfg, shape, payload["metrics"], model.eval(),  # type: ignore[arg-type]
+                      payload.get("mm_per_px"))  # fmt: skip

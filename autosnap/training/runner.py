@@ -115,7 +115,8 @@ def _train_one(
         raise
     saved = weights is not None and model is not None
     if saved:
-        save_checkpoint(weights, model, arch, cfg, shape[1:], row)
+        spacing = float(np.median(session.train_split.mm_per_px))
+        save_checkpoint(weights, model, arch, cfg, shape[1:], row, spacing)
     if cached:
         cached.record_training(row)
         row = cached.put(row, weights if saved else None)

@@ -252,6 +252,52 @@ def test_status_reads_a_search_as_it_stands(smoke_run, tmp_path):
     assert row[2] == str(cfg["children"] - 2) and row[5] == "2", r.stdout
 
 
+def test_predict_resamples_images_of_another_pixel_size(smoke_run, tmp_path):
+    """The training pixel size travels in the model card and the ONNX metadata; an image
+    at half the pixel size (here: a frame upsampled 2x), predicted with --mm-per-px,
+    gives the same landmarks as the original frame, scaled."""
+    import json
+
+    import numpy as np
+    import onnx
+
+    from autosnap.cli import main
+
+    cwd, _ = smoke_run
+    export = cwd / "results/export"
+    card = json.loads((export / "model_card.json").read_text())
+    trained = card["mm_per_px"]
+    data = pd.read_parquet(cwd / "results/data/train.parquet")
+    assert trained == pytest.approx(float(np.median(data["mm_per_px"])), rel=1e-6)
+    meta = {p.key: p.value for p in onnx.load(export / "model.onnx").metadata_props}
+    assert float(meta["mm_per_px"]) == pytest.approx(trained)
+    test = pd.read_parquet(cwd / "results/data/test.parquet").iloc[0]
+    frame = np.frombuffer(test["image"], dtype=np.float32).reshape(test["height"], test["width"])
+    np.save(tmp_path / "a.npy", frame)
+    np.save(tmp_path / "b.npy", np.kron(frame, np.ones((2, 2), dtype=np.float32)))
+    c, r = (test["width"] - 1) / 2, (test["height"] - 1) / 2  # the patch centre
+    pd.DataFrame([{"file": "a.npy", "col": c, "row": r, "angle_deg": 0.0}]).to_csv(
+        tmp_path / "a.csv", index=False)  # fmt: skip
+    pd.DataFrame([{"file": "b.npy", "col": 2 * c + 0.5, "row": 2 * r + 0.5, "angle_deg": 0.0,
+                   "mm_per_px": trained / 2}]).to_csv(tmp_path / "b.csv", index=False)  # fmt: skip
+
+    def landmarks(name: str, *extra: str) -> np.ndarray:
+        out = tmp_path / f"{name}.parquet"
+        assert main(["predict", str(export), "--images", str(tmp_path), "--guesses",
+                     str(tmp_path / f"{name}.csv"), "--iterations", "1", "--out", str(out),
+                     *extra]) == 0  # fmt: skip
+        return np.array(pd.read_parquet(out)["landmarks"].iloc[1]).reshape(6, 2)
+
+    a, b = landmarks("a"), landmarks("b")
+    assert np.abs((b - 0.5) / 2 - a).max() < 0.25, (a, b)  # in pixels of the original
+    pd.read_csv(tmp_path / "b.csv").drop(columns="mm_per_px").to_csv(
+        tmp_path / "b.csv", index=False
+    )
+    unscaled = landmarks("b")  # the same image taken to be at the training pixel size
+    assert np.abs((unscaled - 0.5) / 2 - a).max() > 1.0
+    assert np.abs(landmarks("b", "--mm-per-px", str(trained / 2)) - b).max() < 1e-6
+
+
 def test_nothing_reruns_after_a_finished_search(smoke_run):
     cwd, _ = smoke_run
     assert planned(cwd, "--configfile", "config/smoke.yaml") == {}
