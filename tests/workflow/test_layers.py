@@ -18,7 +18,7 @@ LAYERS = [
     {"sim", "space"},
     {"data", "models", "search"},
     {"training"},
-    {"stages", "final", "report", "export", "predict", "tabulate"},
+    {"stages", "final", "report", "export", "predict", "tabulate", "status"},
     {"cli"},
 ]
 SHARED = LAYERS[0]
