@@ -51,7 +51,9 @@ def autosnap_imports(tree: ast.Module) -> list[tuple[str, bool]]:
             if isinstance(child, ast.ImportFrom) and child.module:
                 names = [child.module]
                 if child.module == "autosnap":  # `from autosnap import stages`
-                    names = [f"autosnap.{a.name}" for a in child.names]
+                    # (`from autosnap import __version__` imports the package itself)
+                    names = ["autosnap" if a.name.startswith("__") else f"autosnap.{a.name}"
+                             for a in child.names]  # fmt: skip
                 found.extend((n, inner) for n in names if n.split(".")[0] == "autosnap")
             elif isinstance(child, ast.Import):
                 found.extend((a.name, inner) for a in child.names if a.name.startswith("autosnap"))
