@@ -67,6 +67,11 @@ def check_config(data: Any, source: str) -> None:
             else " or ".join(e.validator_value)
         )
         raise ConfigError(f"{source}: {where}: expected {expected}, got {e.instance!r}")
+    bounds = {"minimum": "at least", "exclusiveMinimum": "more than",
+              "maximum": "at most", "exclusiveMaximum": "less than"}  # fmt: skip
+    if e.validator in bounds:
+        raise ConfigError(f"{source}: {where}: expected {bounds[e.validator]} "
+                          f"{e.validator_value}, got {e.instance!r}")  # fmt: skip
     if e.validator == "enum":
         options = ", ".join(map(str, e.validator_value))
         raise ConfigError(f"{source}: {where}: expected one of {options}, got {e.instance!r}")

@@ -200,7 +200,7 @@ def test_cli_data_make_and_bad_config(tmp_path):
     cfg.write_text("data:\n  n_train: -1\n")
     r = subprocess.run([AUTOSNAP, "data", "make", "--config", str(cfg), "--out",
                         str(tmp_path / "e")], capture_output=True, text=True)  # fmt: skip
-    assert r.returncode == 2 and "n_train must be at least 1" in r.stderr
+    assert r.returncode == 2 and "c.yaml: data.n_train: expected at least 1, got -1" in r.stderr
     assert not (tmp_path / "e").exists()
 
 
@@ -230,7 +230,7 @@ def test_import_rejects_pose_outside_the_image_and_writes_nothing(tmp_path):
     pd.DataFrame([{"file": "a.npy", "col": 70, "row": 10, "angle_deg": 0, "mm_per_px": 0.2}]
                  ).to_csv(tmp_path / "p.csv", index=False)  # fmt: skip
     with pytest.raises(DataImportError, match=r"row 0 \(a.npy\).*outside the 50x50 image"):
-        import_dataset(tmp_path, tmp_path / "p.csv", tmp_path / "out")
+        import_dataset(tmp_path, tmp_path / "p.csv", tmp_path / "out", min_images_per_split=0)
     assert not (tmp_path / "out").exists()
     pd.DataFrame([{"file": "missing.png", "col": 1, "row": 1}]).to_csv(tmp_path / "q.csv")
     with pytest.raises(Exception, match=r"missing column\(s\) \['angle_deg', 'mm_per_px'\]"):
