@@ -48,9 +48,11 @@ CONFIG = "config/snapbench.yaml"
 
 
 def tabulate(cores: int) -> None:
+    """Run (or resume: finished children come back from the child cache, and the
+    profile reruns jobs a stop left incomplete) the tabulation, then commit its table."""
     work = HERE / "work" / "snapbench"
     work.mkdir(parents=True, exist_ok=True)
-    for name in ("workflow", "config", "resources"):
+    for name in ("workflow", "config", "profiles", "resources"):
         shutil.rmtree(work / name, ignore_errors=True)
         shutil.copytree(ROOT / name, work / name)
     cmd = [str(Path(sys.executable).parent / "snakemake"), "--configfile", CONFIG,
