@@ -26,6 +26,7 @@ from pathlib import Path
 import nas_bench_graph as nbg
 import pandas as pd
 import torch
+from curves import plot_regret
 from summary import publish
 
 from autosnap.search import compare
@@ -123,7 +124,9 @@ def main() -> None:
     )  # fmt: skip
     final.to_csv(out / "nasbench_graph_final.csv", index=False, float_format="%.5f")
     protocol(df, best_valid, predictor, out)
-    plot(df, out / "nasbench_graph.png")
+    plot_regret([(df[df["dataset"] == d], f"NAS-Bench-Graph {d}",
+                  "test regret of the best-validation architecture")
+                 for d in df["dataset"].unique()], out / "nasbench_graph.png")  # fmt: skip
 
 
 def protocol(df: pd.DataFrame, best_valid: dict, predictor: list[dict], out: Path) -> None:
@@ -136,30 +139,6 @@ def protocol(df: pd.DataFrame, best_valid: dict, predictor: list[dict], out: Pat
         pred = pd.DataFrame(predictor)
         publish(pred.groupby(["dataset", "round"])[["tau_next", "tau_top10"]].mean().reset_index(),
                 out, "nasbench_graph_predictor")  # fmt: skip
-
-
-def plot(df: pd.DataFrame, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    datasets = df["dataset"].unique()
-    fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets, strict=True):
-        for strategy, g in df[df["dataset"] == dataset].groupby("strategy"):
-            stats = g.groupby("queries")["regret"].agg(["mean", "std"])
-            ax.plot(stats.index, stats["mean"], label=strategy)
-            ax.fill_between(stats.index, stats["mean"] - stats["std"],
-                            stats["mean"] + stats["std"], alpha=0.2)  # fmt: skip
-        ax.set_title(f"NAS-Bench-Graph {dataset}")
-        ax.set_xlabel("queries")
-        ax.set_ylabel("test regret of the best-validation architecture")
-        ax.set_yscale("log")
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 if __name__ == "__main__":

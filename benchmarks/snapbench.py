@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+from curves import plot_regret
 from machine import machine
 from summary import publish
 
@@ -144,29 +145,9 @@ def main() -> None:
     pred = pd.DataFrame(predictor)
     publish(pred.groupby("round")[["trained_on", "tau_next", "tau_top10"]].agg(["mean", "std"])
             .reset_index(), out, "snapbench_predictor")  # fmt: skip
-    plot(curves, bench.best_valid, out / "snapbench.png")
-
-
-def plot(curves: pd.DataFrame, best: float, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for strategy, g in curves.groupby("strategy"):
-        stats = (best - g["best_valid"]).groupby(g["queries"]).agg(["mean", "std"])
-        ax.plot(stats.index, stats["mean"], label=strategy)
-        ax.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
-                        alpha=0.2)  # fmt: skip
-    ax.set_xlabel("queries (children trained)")
-    ax.set_ylabel("validation regret (mean ± sd over seeds)")
-    ax.set_title("SNAP-Bench")
-    ax.set_yscale("log")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    regret = curves.assign(regret=bench.best_valid - curves["best_valid"])
+    plot_regret([(regret, "SNAP-Bench", "validation regret (mean ± sd over seeds)")],
+                out / "snapbench.png")  # fmt: skip
 
 
 if __name__ == "__main__":
