@@ -21,6 +21,7 @@ the child's fault.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -45,11 +46,24 @@ CACHED_STATUSES = ("ok", "diverged")
 KILL_LIMIT = 2
 
 
+@functools.lru_cache(maxsize=64)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    """SHA-1 of a file's bytes, computed once per version of the file (size and mtime
+    are part of the cache key of this function, not of the child's)."""
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def child_key(snap_id: str, cfg: TrainConfig, data_files: Sequence[Path]) -> str:
     """Everything that determines a child's result: the architecture, the training
-    config (threads and device aside), its seed and the data files (size and mtime)."""
+    config (threads and device aside), its seed and the data files' contents. Contents,
+    not times: data made again identically (a rerun of prepare_data after a config
+    change elsewhere in data:) keeps every finished child."""
     train = {k: v for k, v in asdict(cfg).items() if k not in ("threads", "device", "seed")}
-    data = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in data_files]
+    data = [(p.name, _digest(str(p), p.stat().st_size, p.stat().st_mtime_ns)) for p in data_files]
     payload = json.dumps({"snap_id": snap_id, "train": train, "seed": cfg.seed, "data": data},
                          sort_keys=True)  # fmt: skip
     return hashlib.sha1(payload.encode()).hexdigest()[:16]

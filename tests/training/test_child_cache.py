@@ -3,6 +3,7 @@ that count against a child only on a retry of its job."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from autosnap.tables import atomic_write
-from autosnap.training.child_cache import KILL_LIMIT, ChildCache
+from autosnap.training.child_cache import KILL_LIMIT, ChildCache, child_key
 from autosnap.training.config import TrainConfig
 
 
@@ -104,3 +105,16 @@ def test_finished_trainings_are_recorded(tmp_path):
     c.record_training(row(0.6))
     ledger = pd.read_json(c.ledger, lines=True)
     assert list(ledger["child"]) == [c.table.stem] * 2 and list(ledger["snap"]) == ["c3"] * 2
+
+
+def test_the_key_follows_the_data_contents_not_their_times(tmp_path):
+    """Data made again identically (a new mtime) keeps the key; other bytes change it."""
+    data = tmp_path / "train.parquet"
+    data.write_bytes(b"the same bytes")
+    key = child_key("abc", TrainConfig(), [data])
+    data.write_bytes(b"the same bytes")
+    os.utime(data, ns=(1, 1))
+    assert child_key("abc", TrainConfig(), [data]) == key
+    data.write_bytes(b"other bytes")
+    assert child_key("abc", TrainConfig(), [data]) != key
+    assert child_key("abd", TrainConfig(), [data]) != child_key("abc", TrainConfig(), [data])
