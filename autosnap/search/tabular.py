@@ -48,8 +48,8 @@ class Query:
     test_of_best_valid: float
 
 
-def search_config(strategy: str, seed: int, rounds: int, k: int, max_len: int,
-                  min_len: int) -> SearchConfig:  # fmt: skip
+def tabular_search_config(strategy: str, seed: int, rounds: int, k: int, max_len: int,
+                          min_len: int) -> SearchConfig:  # fmt: skip
     """The search settings every tabular comparison uses: K per round, the K best start
     an ascent, an evolution population of 20 with tournaments of 5."""
     return SearchConfig(strategy=strategy, rounds=rounds, children=k, max_len=max_len,
@@ -64,7 +64,7 @@ def run_search(
     list), each value model fitted appends its Kendall tau on the next round's children
     and on the table's top 10 %."""
     g = table.grammar
-    cfg = search_config(strategy, seed, rounds, k, g.max_len, table.min_len)
+    cfg = tabular_search_config(strategy, seed, rounds, k, g.max_len, table.min_len)
     vm = replace(vm, seed=seed)
     rows: list[dict] = []
     model = None
