@@ -20,7 +20,7 @@ from autosnap.data.dataset import Renderer, make_dataset
 from autosnap.data.figures import data_examples, examples_figure
 from autosnap.data.importer import import_dataset, pose_landmarks, read_image, read_poses
 from autosnap.progress import log
-from autosnap.search.config import ValueModelConfig, search_config
+from autosnap.search.config import search_config, value_model_config
 from autosnap.search.history import evaluated
 from autosnap.search.strategies import propose
 from autosnap.search.value_model import ValueModel, fit_with_metrics
@@ -161,7 +161,7 @@ def fit_value_model(
     """Fit the value model on the successful children of a history; write the model and
     one metrics row. Without successful children it learns reconstruction only."""
     cfg = search_config(search)
-    vm_cfg = from_dict(ValueModelConfig, value_model, "value_model")
+    vm_cfg = value_model_config(value_model)
     ok = evaluated(read_table(history, CHILD_COLUMNS))
     if ok.empty:
         log.warning("%s: no successful child; fitting reconstruction only", history)

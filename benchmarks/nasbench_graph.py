@@ -26,11 +26,11 @@ from pathlib import Path
 import nas_bench_graph as nbg
 import pandas as pd
 import torch
+from budget import DEMO_CONFIG, demo_value_model
 from curves import plot_regret
 from summary import publish
 
 from autosnap.search import compare
-from autosnap.search.config import ValueModelConfig
 from autosnap.search.tabular import Lookup, run_search
 
 HERE = Path(__file__).resolve().parent
@@ -86,6 +86,8 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--from-curves", action="store_true",
                     help="no searches: apply the protocol to the committed curves")  # fmt: skip
+    ap.add_argument("--value-model", default=str(DEMO_CONFIG),
+                    help="config of autosnap's value_model: (default: the demo's)")  # fmt: skip
     args = ap.parse_args()
     out = Path(args.out)
     if args.from_curves:
@@ -94,7 +96,7 @@ def main() -> None:
         protocol(df, best, [], out)
         return
     torch.set_num_threads(2)
-    vm = ValueModelConfig(hidden=64, steps=300, random_pool=200)
+    vm = demo_value_model(args.value_model)
     curves, predictor, best_valid = [], [], {}
     for dataset in args.datasets:
         table, top = lookup(dataset)

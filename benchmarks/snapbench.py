@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+from budget import DEMO_CONFIG, demo_value_model
 from curves import plot_regret
 from machine import machine
 from summary import publish
@@ -84,19 +85,14 @@ def lookup(table: pd.DataFrame) -> Lookup:
                                                               strict=True)))  # fmt: skip
 
 
-#: The value model's budget in these searches (the demo config trains it longer: 800
-#: steps, hidden 128, a pool of 300; this is what the committed NAS-Bench-Graph runs use).
-VALUE_MODEL = ValueModelConfig(hidden=64, steps=300, random_pool=200)
-
-
-def search(bench: Lookup, strategy: str, seed: int, rounds: int, k: int
+def search(bench: Lookup, strategy: str, seed: int, rounds: int, k: int, vm: ValueModelConfig
            ) -> tuple[list[dict], list[dict]]:  # fmt: skip
     """One search: its curve rows and (autosnap) the predictor's taus."""
     predictor: list[dict] = []
     log = predictor if strategy == "autosnap" else None
     rows = [{"strategy": strategy, "seed": seed, "queries": q.queries, "best_valid": q.best_valid,
              "test_of_best_valid": q.test_of_best_valid}
-            for q in run_search(bench, strategy, seed, rounds, k, VALUE_MODEL, log)]  # fmt: skip
+            for q in run_search(bench, strategy, seed, rounds, k, vm, log)]  # fmt: skip
     return rows, predictor
 
 
@@ -110,6 +106,8 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=10, help="queries per round")
     ap.add_argument("--table", default=str(TABLE), help="the tabulated space")
     ap.add_argument("--out", default=str(HERE / "results"), help="folder of the tables")
+    ap.add_argument("--value-model", default=str(DEMO_CONFIG),
+                    help="config of autosnap's value_model: (default: the demo's)")  # fmt: skip
     args = ap.parse_args()
     if args.tabulate:
         tabulate(args.cores)
@@ -122,7 +120,8 @@ def main() -> None:
     with ProcessPoolExecutor(args.cores, initializer=torch.set_num_threads,
                              initargs=(1,)) as pool:  # fmt: skip
         done = list(pool.map(search, [bench] * len(jobs), *zip(*jobs, strict=True),
-                             [args.rounds] * len(jobs), [args.k] * len(jobs)))  # fmt: skip
+                             [args.rounds] * len(jobs), [args.k] * len(jobs),
+                             [demo_value_model(args.value_model)] * len(jobs)))  # fmt: skip
     print(f"{len(jobs)} searches in {time.perf_counter() - start:.0f} s", flush=True)
     curves = pd.DataFrame([row for rows, _ in done for row in rows])
     predictor = [p for _, preds in done for p in preds]

@@ -78,3 +78,8 @@ class ValueModelConfig:
 def search_config(section: dict | None) -> SearchConfig:
     """SearchConfig of a `search:` section, bad keys named as `search.<key>`."""
     return from_dict(SearchConfig, section, "search")
+
+
+def value_model_config(section: dict | None) -> ValueModelConfig:
+    """ValueModelConfig of a `value_model:` section, bad keys named as `value_model.<key>`."""
+    return from_dict(ValueModelConfig, section, "value_model")
