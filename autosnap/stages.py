@@ -19,11 +19,17 @@ from autosnap.data.config import DataConfig
 from autosnap.data.dataset import Renderer, make_dataset
 from autosnap.data.figures import data_examples, examples_figure
 from autosnap.data.importer import import_dataset, pose_landmarks, read_image, read_poses
+from autosnap.errors import InputError
 from autosnap.progress import log
 from autosnap.search.config import search_config, value_model_config
 from autosnap.search.history import evaluated
 from autosnap.search.strategies import propose
-from autosnap.search.value_model import ValueModel, fit_with_metrics
+from autosnap.search.value_model import (
+    ValueModel,
+    fit_with_metrics,
+    pretrain_value_model,
+    pretrained,
+)
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, read_table, write_table
 from autosnap.training.config import train_config
@@ -150,6 +156,16 @@ def collect(tables: Sequence[str | Path], out: str | Path) -> pd.DataFrame:
     return df
 
 
+def pretrain(search: dict | None, value_model: dict | None, out_model: str | Path) -> None:
+    """The auto-encoder pretrained on reconstruction of random SNAPs of the search's
+    grammar (value_model.pretrain_steps, pretrain_pool), for every round's fit."""
+    cfg = search_config(search)
+    vm_cfg = value_model_config(value_model)
+    if vm_cfg.pretrain_steps <= 0:
+        raise InputError("value_model.pretrain_steps is 0: nothing to pretrain")
+    pretrain_value_model(cfg.grammar, vm_cfg, cfg.min_len).save(out_model)
+
+
 def fit_value_model(
     history: str | Path,
     search: dict | None,
@@ -157,17 +173,26 @@ def fit_value_model(
     out_model: str | Path,
     out_metrics: str | Path,
     round_: int,
+    pretrained_model: str | Path | None = None,
 ) -> dict:
     """Fit the value model on the successful children of a history; write the model and
-    one metrics row. Without successful children it learns reconstruction only."""
+    one metrics row. Without successful children it learns reconstruction only. With
+    `value_model.pretrain_steps`, the fit starts from `pretrained_model` (rule pretrain's
+    file; pretrained here when not given)."""
     cfg = search_config(search)
     vm_cfg = value_model_config(value_model)
     ok = evaluated(read_table(history, CHILD_COLUMNS))
     if ok.empty:
         log.warning("%s: no successful child; fitting reconstruction only", history)
     start = time.perf_counter()
+    if vm_cfg.pretrain_steps <= 0:
+        init = None
+    elif pretrained_model:
+        init = ValueModel.load(pretrained_model, cfg.grammar)
+    else:
+        init = pretrained(cfg.grammar, vm_cfg, cfg.min_len)
     model, metrics = fit_with_metrics(
-        cfg.grammar, [s.split() for s in ok["snap"]], ok["value"].tolist(), vm_cfg
+        cfg.grammar, [s.split() for s in ok["snap"]], ok["value"].tolist(), vm_cfg, init
     )
     model.save(out_model)
     row = {"round": round_, **metrics, "fit_seconds": time.perf_counter() - start,

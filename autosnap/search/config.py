@@ -34,6 +34,16 @@ class SearchConfig:
     #: evolution: population (most recent children) and tournament size.
     population: int = 32
     tournament: int = 8
+    #: autosnap: candidates scored by the value model per round, the best K taken
+    #: (0: AutoSNAP's first K new ascent decodes, then unscored mutations and random).
+    candidates: int = 0
+    #: autosnap with candidates: at most this many proposals from one parent.
+    per_parent: int = 2
+    #: autosnap with candidates: score = mean + beta * sd over the value heads (UCB).
+    beta: float = 0.0
+    #: autosnap: latent step in units of the children's median nearest-neighbour code
+    #: distance, walked iteratively and adapted by success (0: `step * growth**j`).
+    trust_radius: float = 0.0
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -73,6 +83,18 @@ class ValueModelConfig:
     #: Share of evaluated sequences held out to measure Kendall tau and Spearman rho.
     holdout: float = 0.2
     seed: int = 0
+    #: Linear value heads on the one latent code, each fitted to its own bootstrap
+    #: resample of the children; their spread is the model's uncertainty and their mean
+    #: is again linear in z (1: AutoSNAP's single head).
+    heads: int = 1
+    #: Reconstruction pretraining on `pretrain_pool` random unlabelled sequences, done
+    #: once per grammar; every round's fit starts from it (0: each fit from scratch).
+    pretrain_steps: int = 0
+    pretrain_pool: int = 20000
+
+    def __post_init__(self) -> None:
+        if self.heads < 1:
+            raise ValueError(f"heads must be at least 1, got {self.heads}")
 
 
 def search_config(section: dict | None) -> SearchConfig:

@@ -8,7 +8,8 @@ new: its snap_id is in neither the history nor the proposals before it.
 AutoSNAP ascent: encode the best SNAPs, step along the value direction w of the linear
 head with a growing step size (step * growth**j) until the decode is new. If fewer than
 K new SNAPs come out, the rest are filled by mutations of the best, then random SNAPs;
-the `origin` column says which rule made each row.
+the `origin` column says which rule made each row. With `search.candidates` the round
+instead scores a pool of candidates and takes the best K (autosnap.search.candidates).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from autosnap.progress import log
+from autosnap.search.candidates import scored_proposals
 from autosnap.search.config import STRATEGIES, SearchConfig
 from autosnap.search.history import evaluated, known_ids, ranked
 from autosnap.space import grammar as gr
@@ -119,6 +121,11 @@ def propose_autosnap(
     if model is None or model.n_evaluated < 2 or len(ok) < 2:
         log.warning("autosnap: no value model trained on at least 2 children; round-0 logic "
                     "(random SNAPs)")  # fmt: skip
+        fill_random(props, cfg, cfg.round_seed(round_))
+        return props
+    if cfg.candidates > 0:
+        for row in scored_proposals(history, cfg, k, round_, model, grammar, props.known):
+            props.add(row.pop("snap").split(), **{c: v for c, v in row.items() if c != "snap_id"})
         fill_random(props, cfg, cfg.round_seed(round_))
         return props
     best = ranked(history)["snap"].head(cfg.top).tolist()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from scipy.stats import kendalltau
 
 from autosnap.search.config import SearchConfig, ValueModelConfig
 from autosnap.search.strategies import propose
-from autosnap.search.value_model import train_value_model
+from autosnap.search.value_model import pretrained, train_value_model
 from autosnap.space import grammar as gr
 
 
@@ -49,23 +50,27 @@ class Query:
 
 
 def tabular_search_config(strategy: str, seed: int, rounds: int, k: int, max_len: int,
-                          min_len: int) -> SearchConfig:  # fmt: skip
+                          min_len: int, **options: Any) -> SearchConfig:  # fmt: skip
     """The search settings every tabular comparison uses: K per round, the K best start
-    an ascent, an evolution population of 20 with tournaments of 5."""
+    an ascent, an evolution population of 20 with tournaments of 5; `options` set other
+    `search:` keys (the ablations of benchmarks/)."""
     return SearchConfig(strategy=strategy, rounds=rounds, children=k, max_len=max_len,
-                        min_len=min_len, seed=seed, top=k, population=20, tournament=5)  # fmt: skip
+                        min_len=min_len, seed=seed, top=k, population=20, tournament=5,
+                        **options)  # fmt: skip
 
 
 def run_search(
     table: Lookup, strategy: str, seed: int, rounds: int, k: int, vm: ValueModelConfig,
-    predictor: list[dict] | None = None,
+    predictor: list[dict] | None = None, options: Mapping[str, Any] | None = None,
 ) -> Iterator[Query]:  # fmt: skip
     """One search of `rounds` x `k` queries; yields every query. With `predictor` (a
     list), each value model fitted appends its Kendall tau on the next round's children
-    and on the table's top 10 %."""
+    and on the table's top 10 %. `options`: more `search:` keys (autosnap's switches)."""
     g = table.grammar
-    cfg = tabular_search_config(strategy, seed, rounds, k, g.max_len, table.min_len)
-    vm = replace(vm, seed=seed)
+    cfg = tabular_search_config(strategy, seed, rounds, k, g.max_len, table.min_len,
+                                **(options or {}))  # fmt: skip
+    init = pretrained(g, vm, table.min_len) if strategy == "autosnap" else None
+    vm = replace(vm, seed=seed)  # the pretraining is one per grammar, the fit one per seed
     rows: list[dict] = []
     model = None
     best_valid, best_test = -np.inf, np.nan
@@ -75,7 +80,8 @@ def run_search(
         for _, p in props.iterrows():
             valid, test = table.values[str(p["snap_id"])]
             rows.append({"round": r, "slot": p["slot"], "snap": p["snap"],
-                         "snap_id": p["snap_id"], "status": "ok", "value": valid})  # fmt: skip
+                         "snap_id": p["snap_id"], "origin": p["origin"], "status": "ok",
+                         "value": valid})  # fmt: skip
             if valid > best_valid:
                 best_valid, best_test = valid, test
             yield Query(len(rows), r, p["snap"], valid, best_valid, best_test)
@@ -87,7 +93,7 @@ def run_search(
             known = {row["snap_id"] for row in rows}
             pool = gr.sample_unique(g, vm.random_pool, seed * 1000 + r, table.min_len,
                                     g.max_len, exclude=known)  # fmt: skip
-            model = train_value_model(g, seqs, [row["value"] for row in rows], vm, pool)
+            model = train_value_model(g, seqs, [row["value"] for row in rows], vm, pool, init)
             if predictor is not None:
                 top = table.top
                 pred = model.predict([list(s) for s, _ in top]) if top else []

@@ -23,10 +23,11 @@ project's choice). The paper's exact losses and budgets are not public.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,7 @@ class SeqAutoEncoder(nn.Module):
         self.embed = nn.Embedding(vocab + 1, cfg.embed, padding_idx=gr.PAD)
         self.encoder = nn.GRU(cfg.embed, cfg.hidden, batch_first=True)
         self.to_latent = nn.Linear(cfg.hidden, cfg.latent)
-        self.value = nn.Linear(cfg.latent, 1)
+        self.value = nn.Linear(cfg.latent, cfg.heads)
         self.from_latent = nn.Linear(cfg.latent, cfg.hidden)
         self.decoder = nn.GRU(cfg.embed, cfg.hidden, batch_first=True)
         self.out = nn.Linear(cfg.hidden, vocab)
@@ -166,17 +167,27 @@ class ValueModel:
         return self.net.encode(self.tokens(seqs))
 
     @torch.no_grad()
-    def predict_latent(self, z: torch.Tensor) -> np.ndarray:
-        """Predicted value (in the history's units) of latent codes."""
+    def heads_latent(self, z: torch.Tensor) -> np.ndarray:
+        """Every head's predicted value (N, heads) of latent codes, in the history's units."""
         self.net.eval()
-        return (self.net.value(z)[:, 0] * self.value_std + self.value_mean).numpy()
+        return (self.net.value(z) * self.value_std + self.value_mean).numpy()
+
+    def predict_latent(self, z: torch.Tensor) -> np.ndarray:
+        """Predicted value (the heads' mean, in the history's units) of latent codes."""
+        return self.heads_latent(z).mean(axis=1)
 
     def predict(self, seqs: Sequence[Sequence[str]]) -> np.ndarray:
         return self.predict_latent(self.encode(seqs))
 
+    def predict_spread(self, seqs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation over the heads (the spread is 0 with one head)."""
+        heads = self.heads_latent(self.encode(seqs))
+        return heads.mean(axis=1), heads.std(axis=1)
+
     def direction(self) -> torch.Tensor:
-        """Unit vector along which the predicted value grows (the linear head's weight)."""
-        w = self.net.value.weight.detach()[0]
+        """Unit vector along which the predicted value grows: the weight of the heads'
+        mean, itself a linear head."""
+        w = self.net.value.weight.detach().mean(dim=0)
         return w / (w.norm() + 1e-12)
 
     def decode(self, z: torch.Tensor) -> list[list[str]]:
@@ -224,8 +235,10 @@ def train_value_model(
     values: Sequence[float],
     cfg: ValueModelConfig,
     pool: Sequence[Sequence[str]] = (),
+    init: ValueModel | None = None,
 ) -> ValueModel:
-    """Fit the auto-encoder on evaluated sequences (with values) and an unlabelled pool."""
+    """Fit the auto-encoder on evaluated sequences (with values) and an unlabelled pool,
+    from `init`'s weights when given (a warm start, e.g. from `pretrained`)."""
     torch.manual_seed(cfg.seed)
     values_arr = np.asarray(values, dtype=np.float64)
     mean = float(values_arr.mean()) if len(values_arr) else 0.0
@@ -237,9 +250,19 @@ def train_value_model(
     y = torch.tensor((values_arr - mean) / std, dtype=torch.float32)
     n_lab = len(seqs)
     net = SeqAutoEncoder(gr.vocab_size(grammar), length, cfg)
+    if init is not None:
+        # the encoder and decoder only: the heads start fresh for these children
+        net.load_state_dict({k: v for k, v in init.net.state_dict().items()
+                             if not k.startswith("value.")}, strict=False)  # fmt: skip
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.steps)
     gen = torch.Generator().manual_seed(cfg.seed)
+    # head h fits child i with weight boot[i, h]: its count in head h's bootstrap
+    # resample (all ones with a single head, which fits every child once)
+    boot = torch.ones(n_lab, cfg.heads)
+    if cfg.heads > 1 and n_lab:
+        draws = torch.randint(n_lab, (cfg.heads, n_lab), generator=gen)
+        boot = torch.stack([torch.bincount(d, minlength=n_lab) for d in draws], 1).float()
     net.train()
     for _ in range(cfg.steps):
         # One encoder pass for the batch and the labelled batch, one decoder pass for the
@@ -265,20 +288,58 @@ def train_value_model(
             loss = loss + cfg.w_robust * ce[b:].sum() / n_tok
         loss = loss + cfg.w_latent * z.pow(2).sum(dim=1).mean()
         if n_lab >= 2:
-            pred = net.value(z_all[b:])[:, 0]
-            loss = loss + cfg.w_value * nn.functional.mse_loss(pred, y[lab])
-            diff_true = y[lab][:, None] - y[lab][None, :]
-            diff_pred = pred[:, None] - pred[None, :]
-            pairs = diff_true > 0
+            pred, w = net.value(z_all[b:]), boot[lab]  # (B, heads) each
+            err = (pred - y[lab][:, None]).pow(2)
+            loss = loss + cfg.w_value * ((w * err).sum(0) / w.sum(0).clamp(min=1)).mean()
+            pairs = (y[lab][:, None] - y[lab][None, :]) > 0
             if pairs.any():
-                rank = nn.functional.softplus(-diff_pred[pairs]).mean()
-                loss = loss + cfg.w_rank * rank
+                diff_pred = pred[:, None, :] - pred[None, :, :]  # (B, B, heads)
+                pw = (w[:, None, :] * w[None, :, :])[pairs]
+                rank = (pw * nn.functional.softplus(-diff_pred[pairs])).sum(0)
+                loss = loss + cfg.w_rank * (rank / pw.sum(0).clamp(min=1)).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
     net.eval()
     return ValueModel(net, grammar, cfg, mean, std, n_lab)
+
+
+def pretrain_value_model(
+    grammar: gr.TokenGrammar, cfg: ValueModelConfig, min_len: int = 1
+) -> ValueModel:
+    """The auto-encoder trained on reconstruction alone, on `cfg.pretrain_pool` random
+    sequences (or the whole space where it is smaller) for `cfg.pretrain_steps` steps.
+
+    Why: a round's few children cannot teach a decoder the grammar (held-out
+    reconstruction fell to 0-20 % after two demo rounds), so a latent step decoded to
+    something close to arbitrary. Pretrained once per grammar, every round's fit starts
+    from it (`train_value_model(init=...)`)."""
+    pool = gr.sample_unique(grammar, cfg.pretrain_pool, cfg.seed + 7919, min_len,
+                            grammar.max_len, at_most=True)  # fmt: skip
+    recon_only = replace(cfg, steps=cfg.pretrain_steps, heads=1, w_value=0.0, w_rank=0.0)
+    log.info("value model: pretraining reconstruction on %d sequences, %d steps",
+             len(pool), cfg.pretrain_steps)  # fmt: skip
+    return train_value_model(grammar, [], [], recon_only, pool)
+
+
+def pretrained(grammar: gr.TokenGrammar, cfg: ValueModelConfig, min_len: int = 1
+               ) -> ValueModel | None:  # fmt: skip
+    """`pretrain_value_model`, once per grammar and pretraining settings in a process
+    (the tabular benchmarks run many searches on one grammar); None when
+    `cfg.pretrain_steps` is 0. The workflow keeps its one on disk instead (rule
+    pretrain)."""
+    if cfg.pretrain_steps <= 0:
+        return None
+    # only what pretraining reads: configs that differ elsewhere share one
+    key = replace(cfg, steps=cfg.pretrain_steps, heads=1, w_value=0.0, w_rank=0.0,
+                  random_pool=0, holdout=0.0)  # fmt: skip
+    return _pretrained(grammar, key, min_len)
+
+
+@functools.lru_cache(maxsize=4)
+def _pretrained(grammar: gr.TokenGrammar, cfg: ValueModelConfig, min_len: int) -> ValueModel:
+    return pretrain_value_model(grammar, cfg, min_len)
 
 
 def reconstruction_accuracy(model: ValueModel, seqs: Sequence[Sequence[str]]) -> float:
@@ -294,8 +355,10 @@ def fit_with_metrics(
     seqs: Sequence[Sequence[str]],
     values: Sequence[float],
     cfg: ValueModelConfig,
+    init: ValueModel | None = None,
 ) -> tuple[ValueModel, dict]:
-    """Measure on a held-out share, then refit on everything; returns (model, metrics).
+    """Measure on a held-out share, then refit on everything (both from `init`'s
+    weights when given); returns (model, metrics).
 
     Kendall tau and Spearman rho are NaN with fewer than 3 held-out sequences."""
     # Imported here: scipy.stats costs every training job (which imports this module
@@ -313,7 +376,7 @@ def fit_with_metrics(
     metrics: dict = {"n_evaluated": len(seqs), "n_holdout": n_hold, "n_pool": len(pool)}
     if n_hold >= 3:
         probe = train_value_model(
-            grammar, [seqs[i] for i in fit_idx], [values[i] for i in fit_idx], cfg, pool
+            grammar, [seqs[i] for i in fit_idx], [values[i] for i in fit_idx], cfg, pool, init
         )
         pred = probe.predict([seqs[i] for i in hold])
         true = np.asarray([values[i] for i in hold])
@@ -322,7 +385,7 @@ def fit_with_metrics(
         metrics["holdout_recon_acc"] = reconstruction_accuracy(probe, [seqs[i] for i in hold])
     else:
         metrics.update(kendall_tau=np.nan, spearman_rho=np.nan, holdout_recon_acc=np.nan)
-    model = train_value_model(grammar, seqs, values, cfg, pool)
+    model = train_value_model(grammar, seqs, values, cfg, pool, init)
     metrics["recon_acc"] = reconstruction_accuracy(model, list(seqs) + pool[:200])
     if len(seqs) >= 2:
         fitted = model.predict(seqs)

@@ -114,11 +114,13 @@ def sample_unique(
     max_len: int | None = None,
     exclude: set[str] | frozenset[str] = frozenset(),
     max_misses: int = 5000,
+    at_most: bool = False,
 ) -> list[list[str]]:
     """`n` valid sequences with pairwise different keys (and none in `exclude`).
 
     Deterministic for a seed. Raises ValueError when the space is too small to hold
-    `n` new distinct programs (detected by `max_misses` rejected draws in a row)."""
+    `n` new distinct programs (detected by `max_misses` rejected draws in a row); with
+    `at_most`, returns the ones found instead."""
     max_len = grammar.max_len if max_len is None else max_len
     if not 1 <= min_len <= max_len <= grammar.max_len:
         raise ValueError(
@@ -134,6 +136,8 @@ def sample_unique(
         k = grammar.key(seq)
         if k in seen:
             misses += 1
+            if misses > max_misses and at_most:
+                break
             if misses > max_misses:
                 raise ValueError(
                     f"found only {len(out)} of {n} distinct programs with lengths "

@@ -4,7 +4,7 @@ import os
 
 from autosnap.config import from_dict
 from autosnap.search.bench import bench_config, members, noise_members
-from autosnap.search.config import SearchConfig
+from autosnap.search.config import SearchConfig, value_model_config
 from autosnap.training.config import FinalConfig
 
 SEARCH = from_dict(SearchConfig, config["search"], "search")
@@ -13,6 +13,9 @@ ROUNDS = SEARCH.rounds
 K = SEARCH.children
 LAST = ROUNDS - 1
 USES_MODEL = SEARCH.strategy == "autosnap"
+VALUE_MODEL = value_model_config(config["value_model"])
+#: The auto-encoder pretrained once per grammar (value_model.pretrain_steps > 0).
+PRETRAINED = "results/value_model/pretrained.pt"
 # The random-search baseline has the search's budget of children (final.random_search);
 # its round 0 is the search's round 0, taken as trained, so it trains only the rest.
 RANDOM_SLOTS = ROUNDS * K
@@ -115,6 +118,14 @@ def history_inputs(wildcards):
     r = int(wildcards.round)
     previous = [f"results/round_{r - 1}/history.parquet"] if r > 0 else []
     return previous + round_children(r)
+
+
+def fit_inputs(wildcards):
+    """Round r's history, and the pretrained auto-encoder every fit starts from."""
+    inputs = {"history": f"results/round_{wildcards.round}/history.parquet"}
+    if VALUE_MODEL.pretrain_steps > 0:
+        inputs["pretrained"] = PRETRAINED
+    return inputs
 
 
 def propose_inputs(wildcards):

@@ -33,9 +33,26 @@ rule collect:
         "../scripts/collect.py"
 
 
+rule pretrain:
+    output:
+        PRETRAINED,
+    log:
+        "results/logs/pretrain.log",
+    benchmark:
+        "results/benchmarks/pretrain.tsv"
+    conda:
+        CONDA_ENV
+    threads: 2
+    params:
+        search=config["search"],
+        value_model=config["value_model"],
+    script:
+        "../scripts/pretrain.py"
+
+
 rule fit:
     input:
-        "results/round_{round}/history.parquet",
+        unpack(fit_inputs),
     output:
         model="results/round_{round}/value_model.pt",
         metrics="results/round_{round}/value_model.parquet",

@@ -8,10 +8,11 @@ from autosnap.progress import log_to_file
 log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 stages.fit_value_model(
-    snakemake.input[0],
+    snakemake.input.history,
     snakemake.params.search,
     snakemake.params.value_model,
     snakemake.output.model,
     snakemake.output.metrics,
     snakemake.params.round,
+    snakemake.input.get("pretrained"),
 )

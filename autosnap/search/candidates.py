@@ -1,0 +1,193 @@
+"""autosnap's scored candidate pool: many candidates per round, the model picks K.
+
+AutoSNAP's engine proposes by latent ascent alone: step from the best SNAPs along the
+value head's direction and decode. Taken first come, and filled with unscreened
+mutations when ascent runs dry, that search is only as good as one direction of an
+overfitted model. Here (`search.candidates` > 0) each round instead gathers
+
+- ascent decodes: every new decode of the walk from each of the `top` best SNAPs
+  (unbounded growing steps, or the trust region's bounded, re-encoded steps),
+- mutations of the best SNAPs,
+- tournament children as regularised evolution makes them,
+- random SNAPs,
+
+scores all of them with the value model (the heads' mean, plus `beta` times their
+spread: an upper confidence bound), and takes the best K with at most `per_parent`
+from one parent. `origin` says which rule made each; the model, not the order of
+generation, decides. This is the project's addition (after BANANAS' acquisition over
+mutations and NAO/SemiNAS' many decodes per round), not the AutoSNAP paper's.
+
+Trust region (`search.trust_radius` > 0): a step is `trust_radius` times the median
+distance between the children's codes and their nearest neighbours (the local scale of
+the data, so a step means the same in every round and every model), taken
+`max_steps` times, each from the re-encoded decode of the last (so the walk stays on
+codes the decoder knows); the radius doubles after a round whose ascent children did
+well and halves after one where none did.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from autosnap.progress import log
+from autosnap.search.config import SearchConfig
+from autosnap.search.history import evaluated, ranked
+from autosnap.space import grammar as gr
+
+if TYPE_CHECKING:
+    from autosnap.search.value_model import ValueModel
+
+
+@dataclass
+class Pool:
+    """New, distinct candidates with the rule and parent that made each."""
+
+    grammar: gr.TokenGrammar
+    known: set[str]
+    rows: list[dict] = field(default_factory=list)
+
+    def add(self, seq: list[str] | None, origin: str, parent: str = "",
+            step: float = float("nan")) -> bool:  # fmt: skip
+        if seq is None:
+            return False
+        key = self.grammar.key(seq)
+        if key in self.known:
+            return False
+        self.known.add(key)
+        self.rows.append({"snap": " ".join(seq), "snap_id": key, "origin": origin,
+                          "parent": parent, "step": step})  # fmt: skip
+        return True
+
+
+def radius_scale(history: pd.DataFrame | None, cfg: SearchConfig) -> float:
+    """2**m, m in [-2, 2]: +1 for every round in which at least a third of the ascent
+    children beat the entry value of the top set before it, -1 for every round in which
+    none did (the trust region's adaptation by success, read from the history)."""
+    ok = evaluated(history)
+    if ok.empty or "origin" not in ok.columns:
+        return 1.0
+    m = 0
+    for r in sorted(ok["round"].unique()):
+        before = ok.loc[ok["round"] < r, "value"]
+        ascent = ok.loc[(ok["round"] == r) & (ok["origin"] == "ascent"), "value"]
+        if before.empty or ascent.empty:
+            continue
+        share = float((ascent > before.nlargest(cfg.top).min()).mean())
+        m = min(2, m + 1) if share >= 1 / 3 else max(-2, m - 1) if share == 0 else m
+    return 2.0**m
+
+
+def neighbour_scale(model: ValueModel, snaps: list[str]) -> float:
+    """Median distance from each child's code to its nearest other child's code."""
+    import torch
+
+    codes = model.encode([s.split() for s in snaps])
+    if len(codes) < 2:
+        return 1.0
+    d = torch.cdist(codes, codes)
+    d.fill_diagonal_(float("inf"))
+    return float(d.min(dim=1).values.median().clamp(min=1e-3))
+
+
+def ascent(pool: Pool, model: ValueModel, best: list[str], cfg: SearchConfig,
+           radius: float) -> None:  # fmt: skip
+    """Every new valid decode of the walks up the value direction from `best`."""
+    import torch
+
+    z = model.encode([s.split() for s in best])
+    direction = model.direction()
+    previous = list(best)
+    for j in range(cfg.max_steps):
+        if radius > 0:  # trust region: one bounded step from where the walk stands
+            eta = [radius * (j + 1)] * len(best)
+            z_next = z + radius * direction
+        else:  # AutoSNAP: growing steps from the seed
+            eta = [cfg.step * cfg.growth**j] * len(best)
+            z_next = z + eta[0] * direction
+        seqs = model.decode(z_next)
+        for parent, step, seq in zip(best, eta, seqs, strict=True):
+            if gr.is_valid(pool.grammar, seq):
+                pool.add(seq, "ascent", parent=parent, step=step)
+        if radius > 0:
+            moved = [" ".join(s) != p for s, p in zip(seqs, previous, strict=True)]
+            if any(moved):
+                recoded = model.encode(seqs)
+                keep = torch.tensor(moved)[:, None]
+                z_next = torch.where(keep, recoded, z_next)
+            previous = [" ".join(s) for s in seqs]
+            z = z_next
+
+
+def mutations(pool: Pool, best: list[str], n: int, rng: random.Random) -> None:
+    """Up to `n` new mutations of the best SNAPs, round robin."""
+    start, misses, i = len(pool.rows), 0, 0
+    while best and len(pool.rows) - start < n and misses < 50:
+        parent = best[i % len(best)]
+        got = pool.add(gr.mutate(pool.grammar, parent.split(), rng), "mutation", parent=parent)
+        misses = 0 if got else misses + 1
+        i += 1
+
+
+def tournament_children(pool: Pool, history: pd.DataFrame | None, cfg: SearchConfig, n: int,
+                        rng: random.Random) -> None:  # fmt: skip
+    """Up to `n` children as regularised evolution makes them: a mutation of the best of
+    `tournament` random members of the `population` most recent children."""
+    pop = evaluated(history).tail(cfg.population)
+    start, misses = len(pool.rows), 0
+    while not pop.empty and len(pool.rows) - start < n and misses < 100:
+        entrants = pop.iloc[[rng.randrange(len(pop)) for _ in range(cfg.tournament)]]
+        parent = entrants.iloc[int(entrants["value"].to_numpy().argmax())]["snap"]
+        got = pool.add(gr.mutate(pool.grammar, parent.split(), rng), "evolution", parent=parent)
+        misses = 0 if got else misses + 1
+
+
+def select(cands: pd.DataFrame, k: int, per_parent: int) -> pd.DataFrame:
+    """The best `k` by score, at most `per_parent` from one parent (random candidates
+    have none)."""
+    taken, count = [], {}
+    for i, row in cands.sort_values("score", ascending=False, kind="stable").iterrows():
+        p = row["parent"]
+        if p and count.get(p, 0) >= per_parent:
+            continue
+        count[p] = count.get(p, 0) + 1
+        taken.append(i)
+        if len(taken) == k:
+            break
+    return cands.loc[taken]
+
+
+def scored_proposals(history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_: int,
+                     model: ValueModel, grammar: gr.TokenGrammar,
+                     known: set[str]) -> list[dict]:  # fmt: skip
+    """K proposal rows from a scored pool of about `cfg.candidates` candidates."""
+    rng = random.Random(cfg.round_seed(round_))
+    pool = Pool(grammar, set(known))
+    best = ranked(history)["snap"].head(cfg.top).tolist()
+    radius = 0.0
+    if cfg.trust_radius > 0:
+        radius = cfg.trust_radius * neighbour_scale(model, evaluated(history)["snap"].tolist())
+        radius *= radius_scale(history, cfg)
+    ascent(pool, model, best, cfg, radius)
+    n_ascent = len(pool.rows)
+    rest = max(cfg.candidates - n_ascent, 0)
+    mutations(pool, best, rest // 3, rng)
+    tournament_children(pool, history, cfg, rest // 3, rng)
+    need = max(cfg.candidates - len(pool.rows), k)
+    for seq in gr.sample_unique(grammar, need, cfg.round_seed(round_), cfg.min_len, cfg.max_len,
+                                exclude=pool.known, at_most=True):  # fmt: skip
+        pool.add(seq, "random")
+    cands = pd.DataFrame(pool.rows)
+    mean, sd = model.predict_spread([s.split() for s in cands["snap"]])
+    cands["predicted_value"] = mean
+    cands["score"] = mean + cfg.beta * sd
+    picked = select(cands, k, cfg.per_parent)
+    log.info(
+        "autosnap candidates: %d (%d ascent, radius %.3f), picked %s",
+        len(cands), n_ascent, radius,
+        ", ".join(f"{o} {n}" for o, n in picked["origin"].value_counts().items()),
+    )  # fmt: skip
+    return picked.drop(columns="score").to_dict("records")
