@@ -19,19 +19,21 @@ nasbench_graph.png.
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import nas_bench_graph as nbg
 import pandas as pd
-import torch
 from budget import DEMO_CONFIG, demo_value_model
 from curves import plot_regret
 from summary import publish
+from variants import VARIANTS, run_all
 
 from autosnap.search import compare
-from autosnap.search.tabular import Lookup, run_search
+from autosnap.search.tabular import Lookup
+from autosnap.space import grammar as gr
 
 HERE = Path(__file__).resolve().parent
 OPS = tuple(nbg.architecture.gnn_list)
@@ -70,16 +72,28 @@ class NasBenchGraphGrammar:
 
 
 def lookup(dataset: str) -> tuple[Lookup, float]:
-    """The dataset's table as a Lookup (validation, test accuracy), and its best test."""
+    """The dataset's table as a Lookup (validation, test accuracy, and one sequence of
+    each of the top 10 % architectures by validation), and its best test accuracy."""
     bench = nbg.light_read(dataset)
     values = {str(k): (v["valid_perf"], v["perf"]) for k, v in bench.items()}
-    return Lookup(NasBenchGraphGrammar(), values, min_len=5), max(v["perf"] for v in bench.values())
+    g = NasBenchGraphGrammar()
+    first: dict[str, tuple[str, ...]] = {}
+    for link in LINKS:
+        for ops in itertools.product(OPS, repeat=4):
+            seq = (link, *ops)
+            if gr.is_valid(g, seq):
+                first.setdefault(g.key(seq), seq)
+    ranked = sorted((k for k in first if k in values), key=lambda k: -values[k][0])
+    top = tuple((first[k], values[k][0]) for k in ranked[: len(ranked) // 10])
+    return Lookup(g, values, top, min_len=5), max(v["perf"] for v in bench.values())
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", nargs="+", default=["cora", "citeseer"])
-    ap.add_argument("--strategies", nargs="+", default=["autosnap", "random", "evolution"])
+    ap.add_argument("--strategies", nargs="+", default=["autosnap", "random", "evolution"],
+                    help=f"strategies and autosnap variants ({', '.join(VARIANTS)})")  # fmt: skip
+    ap.add_argument("--cores", type=int, default=2, help="searches run side by side")
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--k", type=int, default=10, help="queries per round")
@@ -93,28 +107,22 @@ def main() -> None:
     if args.from_curves:
         df = pd.read_csv(out / "nasbench_graph_curves.csv")
         best = {d: lookup(d)[0].best_valid for d in df["dataset"].unique()}
-        protocol(df, best, [], out)
+        protocol(df, best, pd.DataFrame(), out)
         return
-    torch.set_num_threads(2)
     vm = demo_value_model(args.value_model)
     curves, predictor, best_valid = [], [], {}
     for dataset in args.datasets:
         table, top = lookup(dataset)
         best_valid[dataset] = table.best_valid
-        for strategy in args.strategies:
-            start = time.perf_counter()
-            for seed in range(args.seeds):
-                log = [] if strategy == "autosnap" else None
-                for q in run_search(table, strategy, seed, args.rounds, args.k, vm, log):
-                    curves.append({"dataset": dataset, "strategy": strategy, "seed": seed,
-                                   "queries": q.queries, "best_valid": q.best_valid,
-                                   "test_of_best_valid": q.test_of_best_valid,
-                                   "regret": top - q.test_of_best_valid})  # fmt: skip
-                predictor += [{"dataset": dataset, **p} for p in log or []]
-            print(f"{dataset} {strategy}: {args.seeds} seeds in "
-                  f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
+        start = time.perf_counter()
+        c, p = run_all(table, args.strategies, args.seeds, args.rounds, args.k, vm, args.cores)
+        curves.append(c.assign(dataset=dataset, regret=top - c["test_of_best_valid"]))
+        predictor.append(p.assign(dataset=dataset))
+        print(f"{dataset}: {len(args.strategies)} x {args.seeds} searches in "
+              f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    df = pd.DataFrame(curves)
+    df = pd.concat(curves, ignore_index=True)
+    df = df[["dataset", *[c for c in df.columns if c != "dataset"]]]
     df.to_csv(out / "nasbench_graph_curves.csv", index=False, float_format="%.5f")
     last = df[df["queries"] == df["queries"].max()]
     final = (
@@ -125,22 +133,22 @@ def main() -> None:
         .reset_index()
     )  # fmt: skip
     final.to_csv(out / "nasbench_graph_final.csv", index=False, float_format="%.5f")
-    protocol(df, best_valid, predictor, out)
+    protocol(df, best_valid, pd.concat(predictor, ignore_index=True), out)
     plot_regret([(df[df["dataset"] == d], f"NAS-Bench-Graph {d}",
                   "test regret of the best-validation architecture")
                  for d in df["dataset"].unique()], out / "nasbench_graph.png")  # fmt: skip
 
 
-def protocol(df: pd.DataFrame, best_valid: dict, predictor: list[dict], out: Path) -> None:
+def protocol(df: pd.DataFrame, best_valid: dict, pred: pd.DataFrame, out: Path) -> None:
     """The comparison protocol (autosnap.search.compare): validation regret at 50 and 100
     queries, paired Wilcoxon with wins / ties / losses, the predictor's Kendall tau."""
-    reg = compare.regrets(df, pd.Series(best_valid), [50, 100])
+    at = [q for q in (50, 100) if q <= df["queries"].max()]
+    reg = compare.regrets(df, pd.Series(best_valid), at)
     publish(compare.summary(reg), out, "nasbench_graph_regret")
     publish(compare.pairs(reg, first="autosnap"), out, "nasbench_graph_pairs")
-    if predictor:
-        pred = pd.DataFrame(predictor)
-        publish(pred.groupby(["dataset", "round"])[["tau_next", "tau_top10"]].mean().reset_index(),
-                out, "nasbench_graph_predictor")  # fmt: skip
+    if not pred.empty:
+        publish(pred.groupby(["dataset", "strategy", "round"])[["tau_next", "tau_top10"]].mean()
+                .reset_index(), out, "nasbench_graph_predictor")  # fmt: skip
 
 
 if __name__ == "__main__":

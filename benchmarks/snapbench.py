@@ -28,20 +28,18 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
-import torch
 from budget import DEMO_CONFIG, demo_value_model
 from curves import plot_regret
 from machine import machine
 from summary import publish
+from variants import VARIANTS, run_all
 
 from autosnap.search import compare
 from autosnap.search.bench import bench_config
-from autosnap.search.config import ValueModelConfig
-from autosnap.search.tabular import Lookup, run_search
+from autosnap.search.tabular import Lookup
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -85,22 +83,12 @@ def lookup(table: pd.DataFrame) -> Lookup:
                                                               strict=True)))  # fmt: skip
 
 
-def search(bench: Lookup, strategy: str, seed: int, rounds: int, k: int, vm: ValueModelConfig
-           ) -> tuple[list[dict], list[dict]]:  # fmt: skip
-    """One search: its curve rows and (autosnap) the predictor's taus."""
-    predictor: list[dict] = []
-    log = predictor if strategy == "autosnap" else None
-    rows = [{"strategy": strategy, "seed": seed, "queries": q.queries, "best_valid": q.best_valid,
-             "test_of_best_valid": q.test_of_best_valid}
-            for q in run_search(bench, strategy, seed, rounds, k, vm, log)]  # fmt: skip
-    return rows, predictor
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tabulate", action="store_true", help="train the space (hours)")
     ap.add_argument("--cores", type=int, default=2)
-    ap.add_argument("--strategies", nargs="+", default=["autosnap", "evolution", "random"])
+    ap.add_argument("--strategies", nargs="+", default=["autosnap", "evolution", "random"],
+                    help=f"strategies and autosnap variants ({', '.join(VARIANTS)})")  # fmt: skip
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--k", type=int, default=10, help="queries per round")
@@ -114,17 +102,11 @@ def main() -> None:
         return
     table = pd.read_parquet(args.table)
     bench = lookup(table)
-    jobs = [(s, seed) for s in args.strategies for seed in range(args.seeds)]
     start = time.perf_counter()
-    # one search per process and core (torch on one thread each): seeds are independent
-    with ProcessPoolExecutor(args.cores, initializer=torch.set_num_threads,
-                             initargs=(1,)) as pool:  # fmt: skip
-        done = list(pool.map(search, [bench] * len(jobs), *zip(*jobs, strict=True),
-                             [args.rounds] * len(jobs), [args.k] * len(jobs),
-                             [demo_value_model(args.value_model)] * len(jobs)))  # fmt: skip
-    print(f"{len(jobs)} searches in {time.perf_counter() - start:.0f} s", flush=True)
-    curves = pd.DataFrame([row for rows, _ in done for row in rows])
-    predictor = [p for _, preds in done for p in preds]
+    curves, pred = run_all(bench, args.strategies, args.seeds, args.rounds, args.k,
+                           demo_value_model(args.value_model), args.cores)  # fmt: skip
+    print(f"{curves.groupby(['strategy', 'seed']).ngroups} searches in "
+          f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
     at = [q for q in (50, 100) if q <= curves["queries"].max()]
     reg = compare.regrets(curves, bench.best_valid, at)
     found = curves[curves["queries"].isin(at)].set_index(["strategy", "seed", "queries"])
@@ -141,9 +123,9 @@ def main() -> None:
     curves.to_csv(out / "snapbench_curves.csv", index=False, float_format="%.5f")
     publish(summ, out, "snapbench_regret")
     publish(pairs, out, "snapbench_pairs")
-    pred = pd.DataFrame(predictor)
-    publish(pred.groupby("round")[["trained_on", "tau_next", "tau_top10"]].agg(["mean", "std"])
-            .reset_index(), out, "snapbench_predictor")  # fmt: skip
+    if not pred.empty:
+        publish(pred.groupby(["strategy", "round"])[["trained_on", "tau_next", "tau_top10"]]
+                .mean().reset_index(), out, "snapbench_predictor")  # fmt: skip
     regret = curves.assign(regret=bench.best_valid - curves["best_valid"])
     plot_regret([(regret, "SNAP-Bench", "validation regret (mean ± sd over seeds)")],
                 out / "snapbench.png")  # fmt: skip

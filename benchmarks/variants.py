@@ -1,0 +1,76 @@
+"""autosnap's ablation: the search of today, then one component of #15 added at a time.
+
+Each variant is a name (the `strategy` column of the curves) and the `search:` and
+`value_model:` keys it sets on top of the tabular settings and the demo's value model.
+The steps are cumulative, so the table reads top to bottom as "what each addition did".
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+import torch
+
+from autosnap.search.config import ValueModelConfig
+from autosnap.search.tabular import Lookup, run_search
+
+#: name -> (search keys, value_model keys)
+VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # AutoSNAP's engine as it was: first-come ascent, unscored fill, one head, from scratch
+    "autosnap": ({}, {}),
+    # + a scored candidate pool: ascent decodes, mutations, tournament children, random;
+    #   the best K by predicted value, at most 2 per parent
+    "autosnap+pool": ({"candidates": 200}, {}),
+    # + uncertainty: 5 bootstrap heads, upper confidence bound mean + 1 sd
+    "autosnap+ucb": ({"candidates": 200, "beta": 1.0}, {"heads": 5}),
+    # + trust region: steps of one nearest-neighbour distance, re-encoded, adapted
+    "autosnap+trust": ({"candidates": 200, "beta": 1.0, "trust_radius": 1.0}, {"heads": 5}),
+    # + a pretrained auto-encoder every round starts from (fine-tuned 300 steps)
+    "autosnap+pretrain": (
+        {"candidates": 200, "beta": 1.0, "trust_radius": 1.0},
+        {"heads": 5, "pretrain_steps": 3000, "steps": 300},
+    ),  # fmt: skip
+}
+
+
+def variant(name: str, vm: ValueModelConfig) -> tuple[dict[str, Any], ValueModelConfig]:
+    """The search options and value model of a variant (`vm`: the demo's budget)."""
+    if name not in VARIANTS:
+        raise SystemExit(f"unknown variant '{name}', expected one of {list(VARIANTS)}")
+    search, model = VARIANTS[name]
+    return search, replace(vm, **model)
+
+
+def strategy_of(name: str) -> str:
+    """The strategy a curve name runs: every variant is autosnap."""
+    return "autosnap" if name in VARIANTS else name
+
+
+def search(bench: Lookup, name: str, seed: int, rounds: int, k: int, vm: ValueModelConfig
+           ) -> tuple[list[dict], list[dict]]:  # fmt: skip
+    """One tabular search of strategy or variant `name`: its curve rows and (autosnap)
+    the predictor's taus per round. Top level, so a process pool can run it."""
+    torch.set_num_threads(1)
+    options: dict[str, Any] = {}
+    if name in VARIANTS:
+        options, vm = variant(name, vm)
+    predictor: list[dict] = []
+    log = predictor if name in VARIANTS else None
+    queries = run_search(bench, strategy_of(name), seed, rounds, k, vm, log, options)
+    rows = [{"strategy": name, "seed": seed, "queries": q.queries, "best_valid": q.best_valid,
+             "test_of_best_valid": q.test_of_best_valid} for q in queries]  # fmt: skip
+    return rows, [{"strategy": name, **p} for p in predictor]
+
+
+def run_all(bench: Lookup, names: list[str], seeds: int, rounds: int, k: int,
+            vm: ValueModelConfig, cores: int) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Every (name, seed) search, one per process and core: curves and predictor taus."""
+    jobs = [(n, s) for n in names for s in range(seeds)]
+    with ProcessPoolExecutor(cores) as pool:
+        done = list(pool.map(search, [bench] * len(jobs), *zip(*jobs, strict=True),
+                             [rounds] * len(jobs), [k] * len(jobs), [vm] * len(jobs)))  # fmt: skip
+    curves = pd.DataFrame([row for rows, _ in done for row in rows])
+    return curves, pd.DataFrame([p for _, preds in done for p in preds])
