@@ -83,7 +83,7 @@ def slurm_run(tmp_path_factory):
     start = time.perf_counter()
     proc = subprocess.Popen(
         [SNAKEMAKE, "--profile", "profiles/slurm", "--configfile", "config/smoke.yaml", "site.yaml",
-         "--slurm-init-seconds-before-status-checks", "2"],
+         "--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "2"],
         cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={"PATH": f"{BIN}:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": str(cwd)},
     )  # fmt: skip
