@@ -19,6 +19,7 @@ import torch  # noqa: E402
 
 from autosnap.data.dataset import load_split  # noqa: E402
 from autosnap.data.encoding import normalise_images, targets_to_landmarks  # noqa: E402
+from autosnap.search.compare import kendall  # noqa: E402
 from autosnap.search.config import search_config  # noqa: E402
 from autosnap.search.history import evaluated, ranked  # noqa: E402
 from autosnap.search.value_model import ValueModel  # noqa: E402
@@ -65,9 +66,26 @@ def plot_progress(table: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def next_round_tau(metrics: pd.DataFrame, history: pd.DataFrame,
+                   proposals: pd.DataFrame | None) -> pd.DataFrame:  # fmt: skip
+    """`metrics` with `tau_next`: each round's model's predicted values of the next
+    round's proposals against what those children scored (what the model was used for;
+    the held-out tau measures it on children like its training set)."""
+    out = metrics.copy()
+    out["tau_next"] = np.nan
+    if proposals is None or proposals.empty:
+        return out
+    scored = proposals.merge(history[["round", "slot", "value"]], on=["round", "slot"])
+    for i, r in out["round"].items():
+        nxt = scored[scored["round"] == r + 1]
+        out.loc[i, "tau_next"] = kendall(nxt["predicted_value"], nxt["value"])
+    return out
+
+
 def plot_predictor(metrics: pd.DataFrame, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for col, label in (
+        ("tau_next", "Kendall tau (next round's children)"),
         ("kendall_tau", "Kendall tau (held out)"),
         ("spearman_rho", "Spearman rho (held out)"),
         ("recon_acc", "reconstruction"),
@@ -302,6 +320,7 @@ def write_report(
             both[["strategy", "child", "round", "snap", "value", "best_so_far"]],
         )
     if fit_metrics is not None and len(fit_metrics):
+        fit_metrics = next_round_tau(fit_metrics, history, proposals)
         plot_predictor(fit_metrics, out / "predictor.png")
         add("Value model per round", "predictor", fit_metrics)
     if value_model is not None:

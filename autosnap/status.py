@@ -13,19 +13,13 @@ import numpy as np
 import pandas as pd
 
 from autosnap.errors import InputError
+from autosnap.search.compare import kendall
 from autosnap.tables import read_table
 
 STATUS_COLUMNS = [
     "round", "proposed", "done", "ok", "failed", "waiting", "best_value", "best_snap",
     "heldout_tau", "tau_of_proposals",
 ]  # fmt: skip
-
-
-def _tau(pred: pd.Series, actual: pd.Series) -> float:
-    from scipy.stats import kendalltau
-
-    ok = pred.notna() & actual.notna()
-    return float(kendalltau(pred[ok], actual[ok]).statistic) if ok.sum() >= 3 else np.nan
 
 
 def search_status(results: str | Path) -> tuple[pd.DataFrame, int]:
@@ -59,7 +53,7 @@ def search_status(results: str | Path) -> tuple[pd.DataFrame, int]:
             "failed": len(children) - len(ok), "waiting": len(props) - len(children),
             "best_value": best if np.isfinite(best) else np.nan, "best_snap": best_snap,
             "heldout_tau": float(tau),
-            "tau_of_proposals": _tau(merged["predicted_value"], merged["value"]),
+            "tau_of_proposals": kendall(merged["predicted_value"], merged["value"]),
         })  # fmt: skip
     cache = results / "cache" / "children"
     training = len(list(cache.glob("*.started"))) if cache.exists() else 0

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import kendalltau
 
+from autosnap.search.compare import kendall
 from autosnap.search.config import SearchConfig, ValueModelConfig
 from autosnap.search.strategies import propose
 from autosnap.search.value_model import pretrained, train_value_model
@@ -87,7 +87,7 @@ def run_search(
             yield Query(len(rows), r, p["snap"], valid, best_valid, best_test)
         if model is not None and predictor is not None:
             actual = [table.values[str(i)][0] for i in props["snap_id"]]
-            predictor[-1]["tau_next"] = _tau(props["predicted_value"].tolist(), actual)
+            predictor[-1]["tau_next"] = kendall(props["predicted_value"].tolist(), actual)
         if strategy == "autosnap" and r < rounds - 1:
             seqs = [row["snap"].split() for row in rows]
             known = {row["snap_id"] for row in rows}
@@ -98,11 +98,5 @@ def run_search(
                 top = table.top
                 pred = model.predict([list(s) for s, _ in top]) if top else []
                 predictor.append({"seed": seed, "round": r, "trained_on": len(rows),
-                                  "tau_top10": _tau(list(pred), [v for _, v in top]),
+                                  "tau_top10": kendall(list(pred), [v for _, v in top]),
                                   "tau_next": np.nan})  # fmt: skip
-
-
-def _tau(pred: list[float], actual: list[float]) -> float:
-    if len(pred) < 2:
-        return float("nan")
-    return float(kendalltau(pred, actual).statistic)

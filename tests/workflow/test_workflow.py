@@ -139,6 +139,8 @@ def test_report_has_a_table_behind_every_figure(smoke_run):
         assert f"src='{stem}.png'" in index, stem
     latent = pd.read_csv(report / "latent.csv")
     assert (latent["parent"].fillna("") != "").any()  # ascent paths are drawn
+    predictor = pd.read_csv(report / "predictor.csv").set_index("round")
+    assert -1 <= predictor.loc[0, "tau_next"] <= 1  # round 0's model on round 1's children
     assert pareto_has_front(pd.read_csv(report / "pareto.csv"))
 
 
