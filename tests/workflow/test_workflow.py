@@ -361,12 +361,17 @@ def trainings(cwd: Path) -> pd.Series:
     return ledger["child"].value_counts()
 
 
+#: the search's last table: the interruption tests stop there, since the final stage
+#: after it is ordinary Snakemake reruns and would double their time
+SEARCH_END = "results/round_1/history.parquet"
+
+
 def interrupt(cwd: Path, ready: Path, sig: signal.Signals) -> None:
     """Start the smoke search and send `sig` to its whole process group (Snakemake and
     every job, as Ctrl-C in a terminal or a power loss would) once `ready` exists."""
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     proc = subprocess.Popen(
-        [SNAKEMAKE, "--configfile", "config/smoke.yaml", "--cores", "2"], cwd=cwd,
+        [SNAKEMAKE, "--configfile", "config/smoke.yaml", "--cores", "2", SEARCH_END], cwd=cwd,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
     )  # fmt: skip
     while not ready.exists() and proc.poll() is None:
@@ -383,16 +388,17 @@ def interrupt(cwd: Path, ready: Path, sig: signal.Signals) -> None:
 )
 def test_interrupted_search_ends_as_an_uninterrupted_one(smoke_run, tmp_path, sig, point):
     """Stopped at any point, the next run (after --unlock where Snakemake needs it) ends
-    with every child, history and final table equal to an uninterrupted run's in every
-    value column; no finished child is trained again, and none is counted as killed."""
+    the search with every child and history table equal to an uninterrupted run's in
+    every value column; no finished child is trained again, none is counted as killed."""
     cwd = workdir(tmp_path)
     interrupt(cwd, cwd / "results" / point, sig)
     before = result_tables(cwd)  # every table present is complete
     if sig == signal.SIGKILL:
         assert snakemake(cwd, "--unlock", "--configfile", "config/smoke.yaml").returncode == 0
-    r = snakemake(cwd, "--configfile", "config/smoke.yaml", "--cores", "2")
+    r = snakemake(cwd, "--configfile", "config/smoke.yaml", "--cores", "2", SEARCH_END)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     after, reference = result_tables(cwd), result_tables(smoke_run[0])
+    reference = {name: t for name, t in reference.items() if name.startswith("round_")}
     assert after.keys() == reference.keys()
     for name, table in after.items():
         pd.testing.assert_frame_equal(table, reference[name], obj=name)
