@@ -30,3 +30,15 @@ def plot_regret(panels: list[tuple[pd.DataFrame, str, str]], path: Path) -> None
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def merge_earlier(new: pd.DataFrame, path: Path, keys: list[str]) -> pd.DataFrame:
+    """`new` plus the rows of an earlier run's table at `path` whose `keys` (strategy,
+    dataset) `new` does not have: strategies and variants can then run one invocation
+    at a time (`--add`) and still be compared on their paired seeds."""
+    if not path.exists():
+        return new
+    old = pd.read_csv(path)
+    have = set(new[keys].itertuples(index=False, name=None))
+    keep = [tuple(r) not in have for r in old[keys].itertuples(index=False, name=None)]
+    return pd.concat([old[keep], new], ignore_index=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 import nas_bench_graph as nbg
 import pandas as pd
 from budget import DEMO_CONFIG, demo_value_model
-from curves import plot_regret
+from curves import merge_earlier, plot_regret
 from summary import publish
 from variants import VARIANTS, run_all
 
@@ -100,6 +100,8 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--from-curves", action="store_true",
                     help="no searches: apply the protocol to the committed curves")  # fmt: skip
+    ap.add_argument("--add", action="store_true",
+                    help="keep the other curves of an earlier run in --out")  # fmt: skip
     ap.add_argument("--value-model", default=str(DEMO_CONFIG),
                     help="config of autosnap's value_model: (default: the demo's)")  # fmt: skip
     args = ap.parse_args()
@@ -123,6 +125,14 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     df = pd.concat(curves, ignore_index=True)
     df = df[["dataset", *[c for c in df.columns if c != "dataset"]]]
+    pred = pd.concat(predictor, ignore_index=True)
+    if not pred.empty:
+        pred = (pred.groupby(["dataset", "strategy", "round"])[["tau_next", "tau_top10"]]
+                .mean().reset_index())  # fmt: skip
+    if args.add:
+        df = merge_earlier(df, out / "nasbench_graph_curves.csv", ["dataset", "strategy"])
+        pred = merge_earlier(pred, out / "nasbench_graph_predictor.csv", ["dataset", "strategy"])
+        best_valid |= {d: lookup(d)[0].best_valid for d in set(df["dataset"]) - set(best_valid)}
     df.to_csv(out / "nasbench_graph_curves.csv", index=False, float_format="%.5f")
     last = df[df["queries"] == df["queries"].max()]
     final = (
@@ -133,7 +143,7 @@ def main() -> None:
         .reset_index()
     )  # fmt: skip
     final.to_csv(out / "nasbench_graph_final.csv", index=False, float_format="%.5f")
-    protocol(df, best_valid, pd.concat(predictor, ignore_index=True), out)
+    protocol(df, best_valid, pred, out)
     plot_regret([(df[df["dataset"] == d], f"NAS-Bench-Graph {d}",
                   "test regret of the best-validation architecture")
                  for d in df["dataset"].unique()], out / "nasbench_graph.png")  # fmt: skip
@@ -141,14 +151,14 @@ def main() -> None:
 
 def protocol(df: pd.DataFrame, best_valid: dict, pred: pd.DataFrame, out: Path) -> None:
     """The comparison protocol (autosnap.search.compare): validation regret at 50 and 100
-    queries, paired Wilcoxon with wins / ties / losses, the predictor's Kendall tau."""
+    queries, paired Wilcoxon with wins / ties / losses, and the predictor's Kendall tau
+    (`pred`: mean per dataset, strategy and round)."""
     at = [q for q in (50, 100) if q <= df["queries"].max()]
     reg = compare.regrets(df, pd.Series(best_valid), at)
     publish(compare.summary(reg), out, "nasbench_graph_regret")
     publish(compare.pairs(reg, first="autosnap"), out, "nasbench_graph_pairs")
     if not pred.empty:
-        publish(pred.groupby(["dataset", "strategy", "round"])[["tau_next", "tau_top10"]].mean()
-                .reset_index(), out, "nasbench_graph_predictor")  # fmt: skip
+        publish(pred, out, "nasbench_graph_predictor")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 from budget import DEMO_CONFIG, demo_value_model
-from curves import plot_regret
+from curves import merge_earlier, plot_regret
 from machine import machine
 from summary import publish
 from variants import VARIANTS, run_all
@@ -94,6 +94,8 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=10, help="queries per round")
     ap.add_argument("--table", default=str(TABLE), help="the tabulated space")
     ap.add_argument("--out", default=str(HERE / "results"), help="folder of the tables")
+    ap.add_argument("--add", action="store_true",
+                    help="keep the other curves of an earlier run in --out")  # fmt: skip
     ap.add_argument("--value-model", default=str(DEMO_CONFIG),
                     help="config of autosnap's value_model: (default: the demo's)")  # fmt: skip
     args = ap.parse_args()
@@ -107,6 +109,9 @@ def main() -> None:
                            demo_value_model(args.value_model), args.cores)  # fmt: skip
     print(f"{curves.groupby(['strategy', 'seed']).ngroups} searches in "
           f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
+    out = Path(args.out)
+    if args.add:
+        curves = merge_earlier(curves, out / "snapbench_curves.csv", ["strategy"])
     at = [q for q in (50, 100) if q <= curves["queries"].max()]
     reg = compare.regrets(curves, bench.best_valid, at)
     found = curves[curves["queries"].isin(at)].set_index(["strategy", "seed", "queries"])
@@ -119,13 +124,15 @@ def main() -> None:
     summ = compare.summary(reg).merge(secondary.reset_index(), on=["strategy", "queries"])
     summ["machine"] = machine()
     pairs = compare.pairs(reg, first="autosnap")
-    out = Path(args.out)
     curves.to_csv(out / "snapbench_curves.csv", index=False, float_format="%.5f")
     publish(summ, out, "snapbench_regret")
     publish(pairs, out, "snapbench_pairs")
     if not pred.empty:
-        publish(pred.groupby(["strategy", "round"])[["trained_on", "tau_next", "tau_top10"]]
-                .mean().reset_index(), out, "snapbench_predictor")  # fmt: skip
+        pred = (pred.groupby(["strategy", "round"])[["trained_on", "tau_next", "tau_top10"]]
+                .mean().reset_index())  # fmt: skip
+        if args.add:
+            pred = merge_earlier(pred, out / "snapbench_predictor.csv", ["strategy"])
+        publish(pred, out, "snapbench_predictor")
     regret = curves.assign(regret=bench.best_valid - curves["best_valid"])
     plot_regret([(regret, "SNAP-Bench", "validation regret (mean ± sd over seeds)")],
                 out / "snapbench.png")  # fmt: skip
