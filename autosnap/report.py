@@ -6,6 +6,7 @@ both (open it in a browser; `snakemake --report` packs the same files)."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -287,7 +288,7 @@ def write_report(
     fit_metrics: pd.DataFrame | None,
     summary: pd.DataFrame,
     out_dir: str | Path,
-    data_examples: str | Path | None = None,
+    data_figures: Sequence[str | Path] = (),
     random_history: pd.DataFrame | None = None,
     proposals: pd.DataFrame | None = None,
     value_model=None,
@@ -349,8 +350,10 @@ def write_report(
              "body{font-family:sans-serif;max-width:1200px;margin:auto} table{font-size:12px;"
              "border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 6px}</style>"
              "</head><body><h1>autosnap search report</h1>"]  # fmt: skip
-    if data_examples:
-        parts.append(f"<h2>Data</h2><img src='{html.escape(str(data_examples))}' width='100%'>")
+    if data_figures:
+        parts.append("<h2>Data</h2>")
+    for path in data_figures:  # relative to out_dir
+        parts.append(f"<img src='{html.escape(str(path))}' width='100%'>")
     for title, stem, table in sections:
         parts.append(f"<h2>{title}</h2><img src='{stem}.png' style='max-width:100%'>")
         parts.append(f"<p><a href='{stem}.csv'>{stem}.csv</a> ({len(table)} rows)</p>")
@@ -370,7 +373,7 @@ def report_from_files(
     proposals: list[str | Path] = (),
     model: str | Path | None = None,
     random_history: str | Path | None = None,
-    data_examples: str | Path | None = None,
+    data_figures: Sequence[str | Path] = (),
     checkpoint: str | Path | None = None,
     test: str | Path | None = None,
 ) -> Path:
@@ -387,7 +390,7 @@ def report_from_files(
         concat(list(metrics)),
         read_table(summary),
         out_dir,
-        data_examples=data_examples,
+        data_figures=data_figures,
         random_history=read_table(random_history) if random_history else None,
         proposals=concat(list(proposals)),
         value_model=ValueModel.load(model, grammar) if model else None,

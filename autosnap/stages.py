@@ -17,7 +17,7 @@ import pandas as pd
 from autosnap.config import from_dict
 from autosnap.data.config import DataConfig
 from autosnap.data.dataset import Renderer, make_dataset
-from autosnap.data.figures import data_examples, examples_figure
+from autosnap.data.figures import anatomy_figure, data_examples, examples_figure
 from autosnap.data.importer import import_dataset, pose_landmarks, read_image, read_poses
 from autosnap.errors import InputError
 from autosnap.progress import log
@@ -30,6 +30,7 @@ from autosnap.search.value_model import (
     pretrain_value_model,
     pretrained,
 )
+from autosnap.sim.anatomy import ct_overview, load_ct
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, read_table, write_table
 from autosnap.training.config import train_config
@@ -39,7 +40,7 @@ from autosnap.training.runner import train_slots, train_snaps
 def prepare_data(data: dict | None, out_dir: str | Path) -> dict[str, Path]:
     """Render the simulated data set of a `data:` section into `out_dir` (or, with
     `source: import`, cut it from the user's images), with `examples.png` showing a full
-    image and example patches."""
+    image and example patches, and (simulated) `anatomy.png` the backgrounds alone."""
     cfg = from_dict(DataConfig, data, "data")
     if cfg.source == "import":
         return _import_data(cfg, Path(out_dir))
@@ -48,6 +49,8 @@ def prepare_data(data: dict | None, out_dir: str | Path) -> dict[str, Path]:
     paths["examples"] = data_examples(
         renderer, read_table(paths["train"]), Path(out_dir) / "examples.png", seed=cfg.seed
     )
+    overview = None if cfg.anatomy == "procedural" else ct_overview(*load_ct(cfg.anatomy))
+    paths["anatomy"] = anatomy_figure(renderer, Path(out_dir) / "anatomy.png", overview)
     return paths
 
 

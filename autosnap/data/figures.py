@@ -1,4 +1,5 @@
-"""Data pictures: example patches with their landmarks and the full detector image.
+"""Data pictures: example patches with their landmarks, the full detector image, and the
+anatomy backgrounds alone.
 
 Drawn by the prepare-data stage after the tables are written (make_dataset only renders)."""
 
@@ -84,6 +85,36 @@ def examples_figure(
         tilt = "" if np.isnan(r.tilt_deg) else f" tilt {r.tilt_deg:+.0f}°"
         a.set_title(f"{r.instrument}{tilt} {r.mm_per_px:.2f} mm/px", fontsize=7)
         a.axis("off")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def anatomy_figure(
+    renderer: Renderer, path: str | Path, overview: np.ndarray | None = None, n: int = 4
+) -> Path:
+    """The first `n` backgrounds of the bank as radiographs (attenuation bright: bone
+    white, lung and air dark), after `overview` (a CT's whole-volume projection,
+    sim.anatomy.ct_overview) when there is one: the check that a CT is projected the
+    right way round, head up, spine down the middle and ribs across."""
+    cfg = renderer.cfg
+    source = "procedural phantom" if cfg.anatomy == "procedural" else Path(cfg.anatomy).name
+    panels = [(f"background {k}", renderer.bank[k]) for k in range(min(n, len(renderer.bank)))]
+    if overview is not None:
+        panels.insert(0, ("whole volume, unrotated", overview))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6), squeeze=False)
+    for ax, (title, att) in zip(axes[0], panels, strict=True):
+        lo, hi = np.percentile(att, [0.5, 99.5])
+        ax.imshow(np.clip((att - lo) / max(hi - lo, 1e-6), 0, 1), cmap="gray")
+        ax.set_title(title, fontsize=8)
+        ax.axis("off")
+    mm = cfg.geometry.mm_per_px(0.0)
+    size = f"{cfg.geometry.height}x{cfg.geometry.width} px"
+    fig.suptitle(f"anatomy: {source}, {size} at {mm:.2f} mm/px (radiograph display: "
+                 "attenuation bright)", fontsize=9)  # fmt: skip
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

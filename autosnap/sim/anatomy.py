@@ -100,13 +100,15 @@ def ct_anatomy(
     spacing: np.ndarray,
     samples: int = 256,
     max_shift_mm: float = 30.0,
+    rotate: bool = True,
 ) -> np.ndarray:
-    """Attenuation image of a CT volume seen antero-posteriorly (the beam along the
-    volume's y axis), centred near the isocentre with a random shift and a random
-    rotation in the detector plane. Trilinear sampling along every ray."""
+    """Attenuation image of a CT volume seen along the volume's y axis (postero-anterior,
+    as a chest radiograph), centred near the isocentre with a random shift and
+    (`rotate`) a random rotation in the detector plane. Trilinear sampling along every
+    ray."""
     ext = np.asarray(volume.shape) * spacing  # mm along the volume's x, y, z
     shift = rng.uniform(-max_shift_mm, max_shift_mm, 2)
-    theta = rng.uniform(0, 2 * np.pi)
+    theta = rng.uniform(0, 2 * np.pi) if rotate else 0.0
     rows, cols = np.mgrid[0 : geometry.height, 0 : geometry.width]
     det = geometry.pixel_points(rows.ravel().astype(np.float64), cols.ravel().astype(np.float64))
     src = geometry.source
@@ -119,8 +121,10 @@ def ct_anatomy(
     step = (ext[1] / samples) * np.linalg.norm(u, axis=1) / u[:, 2]
     qx, qy = pts[..., 0] - shift[0], pts[..., 1] - shift[1]
     c, s = np.cos(theta), np.sin(theta)
-    vx = c * qx + s * qy  # volume x (left-right)
-    vz = -s * qx + c * qy  # volume z (cranio-caudal)
+    # unrotated, the image is shown as radiographs are: the patient's head up (volume z
+    # against the rows) and the patient's right (volume x) on the viewer's left
+    vx = -(c * qx + s * qy)  # volume x (towards the patient's right)
+    vz = s * qx - c * qy  # volume z (towards the head)
     vy = pts[..., 2]  # volume y (antero-posterior) along the beam
     grid = np.stack([2 * vx / ext[0], 2 * vy / ext[1], 2 * vz / ext[2]], axis=-1)
     vol = torch.from_numpy(np.ascontiguousarray(volume.transpose(2, 1, 0)))[None, None]
@@ -133,3 +137,17 @@ def ct_anatomy(
     )[0, 0, 0]
     line = sampled.sum(dim=1).numpy().astype(np.float64) * step
     return line.reshape(geometry.height, geometry.width)
+
+
+def ct_overview(volume: np.ndarray, spacing: np.ndarray, pixels: int = 256) -> np.ndarray:
+    """The whole volume projected postero-anteriorly, unshifted and unrotated, on a
+    detector just wide enough for it: the check that a CT lies the right way round
+    (spine down the middle, ribs across), which the backgrounds' few centimetres of
+    field and random rotation cannot show."""
+    ext = np.asarray(volume.shape) * spacing
+    geometry = Geometry()
+    magnification = geometry.source_detector_mm / geometry.source_isocentre_mm
+    geometry = Geometry(detector_pixel_mm=max(ext[0], ext[2]) * magnification / pixels,
+                        height=pixels, width=pixels)  # fmt: skip
+    return ct_anatomy(np.random.default_rng(0), geometry, volume, spacing, max_shift_mm=0.0,
+                      rotate=False)  # fmt: skip

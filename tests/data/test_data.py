@@ -267,6 +267,23 @@ def test_ct_volumes_are_read_on_the_patients_axes_whatever_their_storage(tmp_pat
     np.testing.assert_array_equal(a, b)
 
 
+def test_an_unrotated_ct_projection_is_shown_as_a_radiograph(tmp_path):
+    """Bone near the head on the patient's right (RAS+: +z, +x) lands top left, as a
+    chest radiograph shows it; the overview frames the whole volume."""
+    import nibabel
+
+    from autosnap.sim.anatomy import ct_overview, load_ct
+
+    hu = np.full((40, 20, 40), -1000, dtype=np.int16)  # x, y, z at 4 mm
+    hu[28:36, :, 28:36] = 1000  # right, superior
+    path = tmp_path / "asym.nii.gz"
+    nibabel.save(nibabel.Nifti1Image(hu, np.diag([4.0, 4.0, 4.0, 1.0])), path)
+    att = ct_overview(*load_ct(path, downsample=1), pixels=64)
+    bone = np.argwhere(att > 0.5 * att.max())
+    # 112-144 mm of 160 from the left and foot ends at 2.5 mm/px: 6-19 px from top and left
+    assert (bone.min(axis=0) >= 5).all() and (bone.max(axis=0) <= 20).all(), bone
+
+
 def test_ct_volume_projects_to_the_expected_line_integrals(tmp_path):
     """A NIfTI phantom: a 20 mm sphere of HU 1000 (twice water) in air."""
     import nibabel

@@ -23,6 +23,7 @@ RANDOM_SLOTS = ROUNDS * K
 # rules run in the environment snakemake itself runs in.
 CONDA_ENV = "../envs/autosnap.yaml"
 DATA_DIR = "results/data"
+EXAMPLE_CT = "resources/ct/cxr.nii.gz"
 DATA = multiext(f"{DATA_DIR}/", "train.parquet", "val.parquet", "test.parquet")
 # SNAP-Bench (bench.max_len > 0, config/snapbench.yaml): the members trained with the
 # train section's seed, and the noise share with each bench.noise_seeds (folder, seed,
@@ -49,12 +50,35 @@ def chunks(slots):
 
 
 def data_inputs(wildcards):
-    """With data.source import, the user's image folder and pose table: prepare_data
-    waits for them and reruns when they change."""
+    """The user's files the data set is made from: with data.source import, the image
+    folder and pose table; with a CT as anatomy, the volume (the example CT's path is
+    made by fetch_example_ct). prepare_data waits for them and reruns when they change.
+    """
     data = config["data"]
-    if data["source"] != "import":
-        return {}
-    return {"images": data["images"], "poses": data["poses"]}
+    if data["source"] == "import":
+        return {"images": data["images"], "poses": data["poses"]}
+    if data["anatomy"] != "procedural":
+        return {"anatomy": data["anatomy"]}
+    return {}
+
+
+def data_figure_paths():
+    """The data's pictures: example patches always; the anatomy backgrounds alone when
+    they are simulated (procedural or projected from a CT)."""
+    names = (
+        ["examples"]
+        if config["data"]["source"] == "import"
+        else ["examples", "anatomy"]
+    )
+    return {name: f"{DATA_DIR}/{name}.png" for name in names}
+
+
+def data_figures():
+    """data_figure_paths as report items with their captions."""
+    return {
+        name: report(path, caption=f"../report/data_{name}.rst", category="Data")
+        for name, path in data_figure_paths().items()
+    }
 
 
 def round_of(wildcards):
@@ -149,7 +173,7 @@ def report_inputs(wildcards):
     inputs = {
         "history": f"results/round_{LAST}/history.parquet",
         "summary": "results/final/summary.parquet",
-        "examples": f"{DATA_DIR}/examples.png",
+        "data_figures": list(data_figure_paths().values()),
         "checkpoint": f"results/final/best1/seed_{FINAL.seeds[0]}.pt",
         "test": f"{DATA_DIR}/test.parquet",
         "metrics": [],

