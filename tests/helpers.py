@@ -14,7 +14,8 @@ AUTOSNAP = shutil.which("autosnap") or str(BIN / "autosnap")
 
 
 def workdir(tmp: Path) -> Path:
-    """A copy of what a run reads, so runs never touch the repository's results/."""
+    """A copy of what a run reads, so runs never touch the repository's results/ (nor
+    copy a fetched CT volume)."""
     for name in ("workflow", "config", "profiles", "resources"):
-        shutil.copytree(ROOT / name, tmp / name)
+        shutil.copytree(ROOT / name, tmp / name, ignore=shutil.ignore_patterns("*.nii.gz"))
     return tmp

@@ -45,12 +45,23 @@ def planned(cwd: Path, *args: str) -> dict[str, int]:
     return counts
 
 
-@pytest.mark.parametrize("config", ["config.yaml", "smoke.yaml", "full.yaml"])
+@pytest.mark.parametrize("config", ["config.yaml", "smoke.yaml", "full.yaml", "i3posnet.yaml"])
 def test_dry_run_of_every_config(config):
     r = snakemake(ROOT, "-n", "--configfile", f"config/{config}")
     assert r.returncode == 0, r.stdout + r.stderr
     cfg = yaml.safe_load((ROOT / "config" / config).read_text())
     assert f"round_{cfg['search']['rounds'] - 1}/proposals.parquet" in r.stdout
+
+
+def test_a_ct_anatomy_is_fetched_once_and_is_an_input_of_the_data(tmp_path):
+    """config/i3posnet.yaml projects the example CT: without it on disk, the plan fetches
+    it first, and prepare_data waits for it (and reruns when the volume changes)."""
+    cwd = workdir(tmp_path)
+    r = snakemake(cwd, "-n", "--configfile=config/i3posnet.yaml", "results/data/train.parquet")
+    assert r.returncode == 0, r.stdout + r.stderr
+    plan = r.stdout
+    assert plan.index("rule fetch_example_ct:") < plan.index("rule prepare_data:")
+    assert "resources/ct/cxr.nii.gz" in plan[plan.index("rule prepare_data:") :]
 
 
 @pytest.mark.parametrize(
