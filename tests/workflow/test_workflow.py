@@ -425,7 +425,7 @@ def test_a_child_that_kills_its_job_twice_is_recorded_and_the_round_goes_on(tmp_
     records the child as `killed`, takes the chunk's finished children from the cache,
     and the round completes."""
     cwd = workdir(tmp_path)
-    (cwd / "slow.yaml").write_text("train:\n  epochs: 30\n")  # children of a few seconds
+    (cwd / "slow.yaml").write_text("train:\n  epochs: 12\n")  # children of a second or two
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     target = "results/round_0/history.parquet"
     proc = subprocess.Popen(
