@@ -100,6 +100,31 @@ def _rows(results: Path) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _protocol_sections(results: Path) -> list[str]:
+    """Every strategy comparison's protocol tables (autosnap.search.compare), in full:
+    validation regret per strategy, the paired tests, the predictor's mean taus."""
+    lines: list[str] = []
+    for regret in sorted(results.glob("*_regret.csv")):
+        name = regret.name.removesuffix("_regret.csv")
+        lines += ["", f"## {name}: the comparison protocol", "",
+                  "Validation regret (mean, sd over seeds) at the protocol's query counts:", "",
+                  pd.read_csv(regret).drop(columns="machine", errors="ignore")
+                  .to_markdown(index=False, floatfmt=".4g")]  # fmt: skip
+        pairs = results / f"{name}_pairs.csv"
+        if pairs.exists():
+            lines += ["", "Paired Wilcoxon signed-rank tests (wins / ties / losses of a vs b):",
+                      "", pd.read_csv(pairs).to_markdown(index=False, floatfmt=".3g")]  # fmt: skip
+        pred = results / f"{name}_predictor.csv"
+        if pred.exists():
+            df = pd.read_csv(pred)
+            keys = [c for c in ("dataset", "strategy") if c in df.columns]
+            means = df.groupby(keys)[["tau_next", "tau_top10"]].mean().reset_index()
+            lines += ["", "Value model's Kendall tau, mean over rounds (next round's children; "
+                      "table's top 10 %):", "",
+                      means.to_markdown(index=False, floatfmt=".3f")]  # fmt: skip
+    return lines
+
+
 def write_summary(results: str | Path = HERE / "results") -> Path:
     results = Path(results)
     lines = ["# Benchmark summary", "",
@@ -107,6 +132,7 @@ def write_summary(results: str | Path = HERE / "results") -> Path:
              "tables in this folder; compare figures only within one machine.", "",
              "| benchmark | what | figure | machine |", "|---|---|---|---|"]  # fmt: skip
     lines += [f"| {b} | {w} | {f} | {m} |" for b, w, f, m in _rows(results)]
+    lines += _protocol_sections(results)
     out = results / "SUMMARY.md"
     out.write_text("\n".join(lines) + "\n")
     return out
