@@ -133,7 +133,8 @@ def main() -> None:
         df = merge_earlier(df, out / "nasbench_graph_curves.csv", ["dataset", "strategy"])
         pred = merge_earlier(pred, out / "nasbench_graph_predictor.csv", ["dataset", "strategy"])
         best_valid |= {d: lookup(d)[0].best_valid for d in set(df["dataset"]) - set(best_valid)}
-    df.to_csv(out / "nasbench_graph_curves.csv", index=False, float_format="%.5f")
+    # full precision: a later --add pairs these values with fresh ones exactly
+    df.to_csv(out / "nasbench_graph_curves.csv", index=False)
     last = df[df["queries"] == df["queries"].max()]
     final = (
         last.groupby(["dataset", "strategy"])

@@ -96,22 +96,40 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "results"), help="folder of the tables")
     ap.add_argument("--add", action="store_true",
                     help="keep the other curves of an earlier run in --out")  # fmt: skip
+    ap.add_argument("--from-curves", action="store_true",
+                    help="no searches: apply the protocol to the committed curves")  # fmt: skip
     ap.add_argument("--value-model", default=str(DEMO_CONFIG),
                     help="config of autosnap's value_model: (default: the demo's)")  # fmt: skip
     args = ap.parse_args()
     if args.tabulate:
         tabulate(args.cores)
         return
-    table = pd.read_parquet(args.table)
-    bench = lookup(table)
+    bench = lookup(pd.read_parquet(args.table))
+    out = Path(args.out)
+    if args.from_curves:
+        protocol(pd.read_csv(out / "snapbench_curves.csv"), bench, out)
+        return
     start = time.perf_counter()
     curves, pred = run_all(bench, args.strategies, args.seeds, args.rounds, args.k,
                            demo_value_model(args.value_model), args.cores)  # fmt: skip
     print(f"{curves.groupby(['strategy', 'seed']).ngroups} searches in "
           f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
-    out = Path(args.out)
     if args.add:
         curves = merge_earlier(curves, out / "snapbench_curves.csv", ["strategy"])
+    # full precision: a later --add pairs these values with fresh ones exactly
+    curves.to_csv(out / "snapbench_curves.csv", index=False)
+    protocol(curves, bench, out)
+    if not pred.empty:
+        pred = (pred.groupby(["strategy", "round"])[["trained_on", "tau_next", "tau_top10"]]
+                .mean().reset_index())  # fmt: skip
+        if args.add:
+            pred = merge_earlier(pred, out / "snapbench_predictor.csv", ["strategy"])
+        publish(pred, out, "snapbench_predictor")
+
+
+def protocol(curves: pd.DataFrame, bench: Lookup, out: Path) -> None:
+    """The comparison protocol on the curves: validation regret and percentile at 50 and
+    100 queries, paired Wilcoxon per pair of strategies, and the regret figure."""
     at = [q for q in (50, 100) if q <= curves["queries"].max()]
     reg = compare.regrets(curves, bench.best_valid, at)
     found = curves[curves["queries"].isin(at)].set_index(["strategy", "seed", "queries"])
@@ -123,16 +141,8 @@ def main() -> None:
                       test_of_best_valid_mean=("test_of_best_valid", "mean")))  # fmt: skip
     summ = compare.summary(reg).merge(secondary.reset_index(), on=["strategy", "queries"])
     summ["machine"] = machine()
-    pairs = compare.pairs(reg, first="autosnap")
-    curves.to_csv(out / "snapbench_curves.csv", index=False, float_format="%.5f")
     publish(summ, out, "snapbench_regret")
-    publish(pairs, out, "snapbench_pairs")
-    if not pred.empty:
-        pred = (pred.groupby(["strategy", "round"])[["trained_on", "tau_next", "tau_top10"]]
-                .mean().reset_index())  # fmt: skip
-        if args.add:
-            pred = merge_earlier(pred, out / "snapbench_predictor.csv", ["strategy"])
-        publish(pred, out, "snapbench_predictor")
+    publish(compare.pairs(reg, first="autosnap"), out, "snapbench_pairs")
     regret = curves.assign(regret=bench.best_valid - curves["best_valid"])
     plot_regret([(regret, "SNAP-Bench", "validation regret (mean ± sd over seeds)")],
                 out / "snapbench.png")  # fmt: skip
