@@ -28,6 +28,16 @@ def display(image: np.ndarray) -> np.ndarray:
     return np.clip((hi - att) / max(hi - lo, 1e-6), 0, 1)
 
 
+def save(fig: plt.Figure, path: str | Path) -> Path:
+    """Lay out, write (creating the folder) and close a data figure."""
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 LANDMARK_COLOURS = ["#e41a1c", "#ff7f00", "#ffff33", "#4daf4a", "#377eb8", "#984ea3"]
 
 
@@ -85,12 +95,7 @@ def examples_figure(
         tilt = "" if np.isnan(r.tilt_deg) else f" tilt {r.tilt_deg:+.0f}°"
         a.set_title(f"{r.instrument}{tilt} {r.mm_per_px:.2f} mm/px", fontsize=7)
         a.axis("off")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def anatomy_figure(
@@ -115,9 +120,4 @@ def anatomy_figure(
     size = f"{cfg.geometry.height}x{cfg.geometry.width} px"
     fig.suptitle(f"anatomy: {source}, {size} at {mm:.2f} mm/px (radiograph display: "
                  "attenuation bright)", fontsize=9)  # fmt: skip
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
