@@ -30,7 +30,7 @@ from autosnap.search.value_model import (
     pretrain_value_model,
     pretrained,
 )
-from autosnap.sim.anatomy import ct_overview, load_ct
+from autosnap.sim.anatomy import ct_overview
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, read_table, write_table
 from autosnap.training.config import train_config
@@ -49,7 +49,7 @@ def prepare_data(data: dict | None, out_dir: str | Path) -> dict[str, Path]:
     paths["examples"] = data_examples(
         renderer, read_table(paths["train"]), Path(out_dir) / "examples.png", seed=cfg.seed
     )
-    overview = None if cfg.anatomy == "procedural" else ct_overview(*load_ct(cfg.anatomy))
+    overview = None if renderer.ct is None else ct_overview(*renderer.ct)
     paths["anatomy"] = anatomy_figure(renderer, Path(out_dir) / "anatomy.png", overview)
     return paths
 

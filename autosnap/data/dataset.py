@@ -47,6 +47,9 @@ class Renderer:
     cfg: DataConfig
     bank: list[np.ndarray]
     instruments: dict[str, Instrument]
+    #: the CT (attenuation volume, voxel size) the bank was projected from, if any: kept
+    #: for the anatomy figure's whole-volume view, so the file is read once
+    ct: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def create(cls, cfg: DataConfig, seed: np.random.SeedSequence | None = None) -> Renderer:
@@ -54,14 +57,14 @@ class Renderer:
         seed = seed_streams(cfg)[0] if seed is None else seed
         instruments = {name: Instrument.load(name) for name in cfg.instruments}
         rng = np.random.default_rng(seed)
-        if cfg.anatomy == "procedural":
+        ct = None if cfg.anatomy == "procedural" else load_ct(cfg.anatomy)
+        if ct is None:
             make = lambda: procedural_anatomy(rng, cfg.geometry)  # noqa: E731
         else:
-            volume, spacing = load_ct(cfg.anatomy)
-            make = lambda: ct_anatomy(rng, cfg.geometry, volume, spacing)  # noqa: E731
+            make = lambda: ct_anatomy(rng, cfg.geometry, *ct)  # noqa: E731
         n = cfg.background_bank
         bank = [make() for _ in track(range(n), n, "backgrounds")]
-        return cls(cfg, bank, instruments)
+        return cls(cfg, bank, instruments, ct)
 
     def background(self, rng: np.random.Generator) -> np.ndarray:
         bg = self.bank[rng.integers(len(self.bank))]

@@ -306,6 +306,11 @@ def train_value_model(
     return ValueModel(net, grammar, cfg, mean, std, n_lab)
 
 
+def _reconstruction_only(cfg: ValueModelConfig) -> ValueModelConfig:
+    """The settings pretraining runs with: one head, no value or rank loss."""
+    return replace(cfg, steps=cfg.pretrain_steps, heads=1, w_value=0.0, w_rank=0.0)
+
+
 def pretrain_value_model(
     grammar: gr.TokenGrammar, cfg: ValueModelConfig, min_len: int = 1
 ) -> ValueModel:
@@ -318,7 +323,7 @@ def pretrain_value_model(
     from it (`train_value_model(init=...)`)."""
     pool = gr.sample_unique(grammar, cfg.pretrain_pool, cfg.seed + 7919, min_len,
                             grammar.max_len, at_most=True)  # fmt: skip
-    recon_only = replace(cfg, steps=cfg.pretrain_steps, heads=1, w_value=0.0, w_rank=0.0)
+    recon_only = _reconstruction_only(cfg)
     log.info("value model: pretraining reconstruction on %d sequences, %d steps",
              len(pool), cfg.pretrain_steps)  # fmt: skip
     return train_value_model(grammar, [], [], recon_only, pool)
@@ -333,8 +338,7 @@ def pretrained(grammar: gr.TokenGrammar, cfg: ValueModelConfig, min_len: int = 1
     if cfg.pretrain_steps <= 0:
         return None
     # only what pretraining reads: configs that differ elsewhere share one
-    key = replace(cfg, steps=cfg.pretrain_steps, heads=1, w_value=0.0, w_rank=0.0,
-                  random_pool=0, holdout=0.0)  # fmt: skip
+    key = replace(_reconstruction_only(cfg), random_pool=0, holdout=0.0)
     return _pretrained(grammar, key, min_len)
 
 

@@ -136,9 +136,9 @@ def sample_unique(
         k = grammar.key(seq)
         if k in seen:
             misses += 1
-            if misses > max_misses and at_most:
-                break
             if misses > max_misses:
+                if at_most:
+                    break
                 raise ValueError(
                     f"found only {len(out)} of {n} distinct programs with lengths "
                     f"{min_len}..{max_len}: the space is too small or exhausted"
