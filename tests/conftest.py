@@ -21,6 +21,7 @@ def snaps(draw: st.DrawFn, max_len: int = 12) -> list[str]:
 COSTLY_FIXTURES = ("smoke_run", "slurm_run")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for name in COSTLY_FIXTURES:

@@ -311,6 +311,13 @@ def test_predict_resamples_images_of_another_pixel_size(smoke_run, tmp_path):
     assert np.abs(landmarks("b", "--mm-per-px", str(trained / 2)) - b).max() < 1e-6
 
 
+def test_the_smoke_search_is_shared_by_its_tests_on_one_worker(smoke_run, request):
+    """Under pytest-xdist every test of the smoke run carries its group, so the search
+    runs once, not once per worker (tests/conftest.py)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        assert request.node.nodeid.endswith("@smoke_run"), request.node.nodeid
+
+
 def test_nothing_reruns_after_a_finished_search(smoke_run):
     cwd, _ = smoke_run
     assert planned(cwd, "--configfile", "config/smoke.yaml") == {}
