@@ -16,14 +16,11 @@ def snaps(draw: st.DrawFn, max_len: int = 12) -> list[str]:
     return build_sequence(SnapGrammar(max_len=max_len), length, lambda c: draw(st.sampled_from(c)))
 
 
-#: Module fixtures that run a whole workflow: every test using one goes to the same
-#: pytest-xdist worker (`--dist loadgroup` in pyproject.toml), so each is built once.
-COSTLY_FIXTURES = ("smoke_run", "slurm_run")
+#: Modules that run whole workflows, started first: pytest-xdist (`--dist loadscope` in
+#: pyproject.toml) hands out whole modules, so a module fixture is built once, and a
+#: long module handed out last would run alone at the end.
+LONGEST_FIRST = ("tests/workflow/test_workflow.py", "tests/cluster/test_slurm.py")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        for name in COSTLY_FIXTURES:
-            if name in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(name))
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)

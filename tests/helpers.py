@@ -3,7 +3,9 @@ scratch copy of what a workflow run reads."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,3 +21,26 @@ def workdir(tmp: Path) -> Path:
     for name in ("workflow", "config", "profiles", "resources"):
         shutil.copytree(ROOT / name, tmp / name, ignore=shutil.ignore_patterns("*.nii.gz"))
     return tmp
+
+
+#: A safety net against a hung run, not a budget: the tests wait on progress (a file
+#: appearing, a process ending), so a loaded machine only makes them slower.
+HANG_S = 3600
+
+
+def snakemake(cwd: Path, *args: str, timeout: int = HANG_S) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    return subprocess.run([SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)  # fmt: skip
+
+
+def planned(cwd: Path, *args: str) -> dict[str, int]:
+    """Jobs a dry run would execute, by rule name."""
+    r = snakemake(cwd, "-n", "--quiet", "rules", *args)
+    assert r.returncode == 0, r.stdout + r.stderr
+    counts: dict[str, int] = {}
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("job", "total"):
+            counts[parts[0]] = int(parts[1])
+    return counts

@@ -1,5 +1,5 @@
-"""The Snakemake workflow, run through the real `snakemake` command on the smoke config:
-the DAG of every config, an end-to-end search, rerun rules, interruption and lint."""
+"""The smoke search through the real `snakemake` command: every table, the report and
+export, what reruns after an edit, and interruption at any point."""
 
 from __future__ import annotations
 
@@ -14,82 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import AUTOSNAP, BIN, ROOT, SNAKEMAKE, workdir
+from helpers import AUTOSNAP, BIN, HANG_S, SNAKEMAKE, planned, snakemake, workdir
 
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS
 
 pytestmark = pytest.mark.slow
-
-
-#: A safety net against a hung run, not a budget: the tests wait on progress (a file
-#: appearing, a process ending), so a loaded machine only makes them slower.
-HANG_S = 3600
-
-
-def snakemake(cwd: Path, *args: str, timeout: int = HANG_S) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
-    return subprocess.run([SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=env)  # fmt: skip
-
-
-def planned(cwd: Path, *args: str) -> dict[str, int]:
-    """Jobs a dry run would execute, by rule name."""
-    r = snakemake(cwd, "-n", "--quiet", "rules", *args)
-    assert r.returncode == 0, r.stdout + r.stderr
-    counts: dict[str, int] = {}
-    for line in r.stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("job", "total"):
-            counts[parts[0]] = int(parts[1])
-    return counts
-
-
-@pytest.mark.parametrize("config", ["config.yaml", "smoke.yaml", "full.yaml", "i3posnet.yaml"])
-def test_dry_run_of_every_config(config):
-    r = snakemake(ROOT, "-n", "--configfile", f"config/{config}")
-    assert r.returncode == 0, r.stdout + r.stderr
-    cfg = yaml.safe_load((ROOT / "config" / config).read_text())
-    assert f"round_{cfg['search']['rounds'] - 1}/proposals.parquet" in r.stdout
-
-
-def test_a_ct_anatomy_is_fetched_once_and_is_an_input_of_the_data(tmp_path):
-    """config/i3posnet.yaml projects the example CT: without it on disk, the plan fetches
-    it first, and prepare_data waits for it (and reruns when the volume changes)."""
-    cwd = workdir(tmp_path)
-    r = snakemake(cwd, "-n", "--configfile=config/i3posnet.yaml", "results/data/train.parquet")
-    assert r.returncode == 0, r.stdout + r.stderr
-    plan = r.stdout
-    assert plan.index("rule fetch_example_ct:") < plan.index("rule prepare_data:")
-    assert "resources/ct/cxr.nii.gz" in plan[plan.index("rule prepare_data:") :]
-
-
-@pytest.mark.parametrize(
-    "text, line",
-    [
-        ("train:\n  epoch: 3\n", "train.epoch: unknown key (did you mean 'epochs'?)"),
-        ("serach:\n  rounds: 2\n", "serach: unknown key (did you mean 'search'?)"),
-        ("search:\n  rounds: two\n", "search.rounds: expected integer, got 'two'"),
-        ("search:\n  strategy: bayes\n", "search.strategy: expected one of autosnap, random"),
-    ],
-)
-def test_a_bad_config_is_one_line_naming_file_and_key_in_snakemake_and_the_cli(
-    tmp_path, text, line
-):
-    """The same one-line message (no schema dump) before any job, and from the CLI."""
-    cwd = workdir(tmp_path)
-    (cwd / "bad.yaml").write_text(text)
-    r = snakemake(cwd, "-n", "--configfile", "bad.yaml")
-    assert r.returncode != 0
-    out = r.stdout + r.stderr
-    assert f"bad.yaml: {line}" in out, out
-    assert len(out.splitlines()) < 15 and "properties" not in out, out
-    assert not (cwd / "results").exists()
-    cli = [AUTOSNAP, "propose", "--config", str(cwd / "bad.yaml"), "--round", "0", "--out",
-           str(cwd / "p.parquet")]  # fmt: skip
-    r = subprocess.run(cli, capture_output=True, text=True)
-    assert r.returncode == 2 and f"bad.yaml: {line}" in r.stderr, r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1 and not (cwd / "p.parquet").exists()
 
 
 @pytest.fixture(scope="module")
@@ -311,13 +241,6 @@ def test_predict_resamples_images_of_another_pixel_size(smoke_run, tmp_path):
     assert np.abs(landmarks("b", "--mm-per-px", str(trained / 2)) - b).max() < 1e-6
 
 
-def test_the_smoke_search_is_shared_by_its_tests_on_one_worker(smoke_run, request):
-    """Under pytest-xdist every test of the smoke run carries its group, so the search
-    runs once, not once per worker (tests/conftest.py)."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        assert request.node.nodeid.endswith("@smoke_run"), request.node.nodeid
-
-
 def test_nothing_reruns_after_a_finished_search(smoke_run):
     cwd, _ = smoke_run
     assert planned(cwd, "--configfile", "config/smoke.yaml") == {}
@@ -424,94 +347,3 @@ def test_interrupted_search_ends_as_an_uninterrupted_one(smoke_run, tmp_path, si
             pd.testing.assert_frame_equal(table, before[name], obj=f"{name} (rewritten)")
     assert trainings(cwd).max() == 1, trainings(cwd)
     assert not list((cwd / "results/cache/children").glob("*.started"))
-
-
-def test_a_child_that_kills_its_job_twice_is_recorded_and_the_round_goes_on(tmp_path):
-    """The job training a child is killed (SIGKILL, as by an out-of-memory killer or a
-    node failure) on its first and its second attempt; with --retries 2 the third attempt
-    records the child as `killed`, takes the chunk's finished children from the cache,
-    and the round completes."""
-    cwd = workdir(tmp_path)
-    (cwd / "slow.yaml").write_text("train:\n  epochs: 12\n")  # children of a second or two
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
-    target = "results/round_0/history.parquet"
-    proc = subprocess.Popen(
-        [SNAKEMAKE, "--configfile", "config/smoke.yaml", "slow.yaml", "--cores", "2",
-         "--retries", "2", target],
-        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )  # fmt: skip
-    cache = cwd / "results/cache/children"
-    victim, kills = None, 0
-    while kills < 2 and proc.poll() is None:  # waits on progress, not on a clock
-        markers = sorted(cache.glob("*.started")) if cache.exists() else []
-        for marker in markers:
-            if victim not in (None, marker):
-                continue
-            fields = marker.read_text().split()
-            if len(fields) == 3 and int(fields[0]) == kills + 1:  # started, not yet killed
-                victim = marker
-                os.kill(int(fields[1]), signal.SIGKILL)
-                kills += 1
-        time.sleep(0.05)
-    out, _ = proc.communicate(timeout=HANG_S)
-    assert kills == 2, out[-3000:]
-    assert proc.returncode == 0, out[-3000:]
-    history = pd.read_parquet(cwd / target)
-    assert list(history["status"]).count("killed") == 1, history[["snap", "status"]]
-    assert (history["status"] != "killed").sum() == len(history) - 1
-    assert (history.loc[history["status"] != "killed", "status"] == "ok").all()
-    killed = history[history["status"] == "killed"].iloc[0]
-    assert "died 2 times" in killed["error"] and killed["params"] > 0
-    assert victim.read_text().split()[0] == "2"  # kept, and recording it is not a start
-
-
-def test_lint_and_format_are_clean():
-    r = snakemake(ROOT, "--lint")
-    assert r.returncode == 0, r.stdout + r.stderr
-    r = subprocess.run([str(BIN / "snakefmt"), "--check", "workflow"], cwd=ROOT,
-                       capture_output=True, text=True)  # fmt: skip
-    assert r.returncode == 0, r.stdout + r.stderr
-
-
-def test_every_schema_key_has_a_description():
-    schema = yaml.safe_load((ROOT / "autosnap/config.schema.yaml").read_text())
-    missing = []
-
-    def walk(node: dict, where: str) -> None:
-        for key, sub in node.get("properties", {}).items():
-            if not sub.get("description"):
-                missing.append(f"{where}{key}")
-            walk(sub, f"{where}{key}.")
-
-    walk(schema, "")
-    assert missing == []
-
-
-def test_schema_defaults_equal_the_package_defaults():
-    """One set of defaults: the schema's must match the config dataclasses'."""
-    import dataclasses
-
-    from autosnap.data.config import DataConfig
-    from autosnap.search.bench import BenchConfig
-    from autosnap.search.config import SearchConfig, ValueModelConfig
-    from autosnap.training.config import FinalConfig, TrainConfig
-
-    schema = yaml.safe_load((ROOT / "autosnap/config.schema.yaml").read_text())
-    props = schema["properties"]
-
-    def defaults(obj) -> dict:
-        values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
-
-    for section, cls in [("data", DataConfig), ("train", TrainConfig), ("search", SearchConfig),
-                         ("value_model", ValueModelConfig), ("final", FinalConfig),
-                         ("bench", BenchConfig)]:  # fmt: skip
-        ours = defaults(cls())
-        if section == "data":
-            ours["geometry"] = defaults(ours["geometry"])
-            theirs = {k: v.get("default") for k, v in props["data"]["properties"].items()}
-            geometry = props["data"]["properties"]["geometry"]["properties"]
-            theirs["geometry"] = {k: v["default"] for k, v in geometry.items()}
-        else:
-            theirs = {k: v.get("default") for k, v in props[section]["properties"].items()}
-        assert theirs == ours, section

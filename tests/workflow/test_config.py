@@ -1,0 +1,111 @@
+"""What Snakemake checks before any job: the plan of every config, a bad config's one-line
+error, lint and format, and the schema's defaults and descriptions."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+import yaml
+from helpers import AUTOSNAP, BIN, ROOT, snakemake, workdir
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("config", ["config.yaml", "smoke.yaml", "full.yaml", "i3posnet.yaml"])
+def test_dry_run_of_every_config(config):
+    r = snakemake(ROOT, "-n", "--configfile", f"config/{config}")
+    assert r.returncode == 0, r.stdout + r.stderr
+    cfg = yaml.safe_load((ROOT / "config" / config).read_text())
+    assert f"round_{cfg['search']['rounds'] - 1}/proposals.parquet" in r.stdout
+
+
+def test_a_ct_anatomy_is_fetched_once_and_is_an_input_of_the_data(tmp_path):
+    """config/i3posnet.yaml projects the example CT: without it on disk, the plan fetches
+    it first, and prepare_data waits for it (and reruns when the volume changes)."""
+    cwd = workdir(tmp_path)
+    r = snakemake(cwd, "-n", "--configfile=config/i3posnet.yaml", "results/data/train.parquet")
+    assert r.returncode == 0, r.stdout + r.stderr
+    plan = r.stdout
+    assert plan.index("rule fetch_example_ct:") < plan.index("rule prepare_data:")
+    assert "resources/ct/cxr.nii.gz" in plan[plan.index("rule prepare_data:") :]
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("train:\n  epoch: 3\n", "train.epoch: unknown key (did you mean 'epochs'?)"),
+        ("serach:\n  rounds: 2\n", "serach: unknown key (did you mean 'search'?)"),
+        ("search:\n  rounds: two\n", "search.rounds: expected integer, got 'two'"),
+        ("search:\n  strategy: bayes\n", "search.strategy: expected one of autosnap, random"),
+    ],
+)
+def test_a_bad_config_is_one_line_naming_file_and_key_in_snakemake_and_the_cli(
+    tmp_path, text, line
+):
+    """The same one-line message (no schema dump) before any job, and from the CLI."""
+    cwd = workdir(tmp_path)
+    (cwd / "bad.yaml").write_text(text)
+    r = snakemake(cwd, "-n", "--configfile", "bad.yaml")
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert f"bad.yaml: {line}" in out, out
+    assert len(out.splitlines()) < 15 and "properties" not in out, out
+    assert not (cwd / "results").exists()
+    cli = [AUTOSNAP, "propose", "--config", str(cwd / "bad.yaml"), "--round", "0", "--out",
+           str(cwd / "p.parquet")]  # fmt: skip
+    r = subprocess.run(cli, capture_output=True, text=True)
+    assert r.returncode == 2 and f"bad.yaml: {line}" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (cwd / "p.parquet").exists()
+
+
+def test_lint_and_format_are_clean():
+    r = snakemake(ROOT, "--lint")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([str(BIN / "snakefmt"), "--check", "workflow"], cwd=ROOT,
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_every_schema_key_has_a_description():
+    schema = yaml.safe_load((ROOT / "autosnap/config.schema.yaml").read_text())
+    missing = []
+
+    def walk(node: dict, where: str) -> None:
+        for key, sub in node.get("properties", {}).items():
+            if not sub.get("description"):
+                missing.append(f"{where}{key}")
+            walk(sub, f"{where}{key}.")
+
+    walk(schema, "")
+    assert missing == []
+
+
+def test_schema_defaults_equal_the_package_defaults():
+    """One set of defaults: the schema's must match the config dataclasses'."""
+    import dataclasses
+
+    from autosnap.data.config import DataConfig
+    from autosnap.search.bench import BenchConfig
+    from autosnap.search.config import SearchConfig, ValueModelConfig
+    from autosnap.training.config import FinalConfig, TrainConfig
+
+    schema = yaml.safe_load((ROOT / "autosnap/config.schema.yaml").read_text())
+    props = schema["properties"]
+
+    def defaults(obj) -> dict:
+        values = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+    for section, cls in [("data", DataConfig), ("train", TrainConfig), ("search", SearchConfig),
+                         ("value_model", ValueModelConfig), ("final", FinalConfig),
+                         ("bench", BenchConfig)]:  # fmt: skip
+        ours = defaults(cls())
+        if section == "data":
+            ours["geometry"] = defaults(ours["geometry"])
+            theirs = {k: v.get("default") for k, v in props["data"]["properties"].items()}
+            geometry = props["data"]["properties"]["geometry"]["properties"]
+            theirs["geometry"] = {k: v["default"] for k, v in geometry.items()}
+        else:
+            theirs = {k: v.get("default") for k, v in props[section]["properties"].items()}
+        assert theirs == ours, section
