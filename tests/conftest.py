@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import strategies as st
 
 from autosnap.space.grammar import build_sequence
 from autosnap.space.snap import SnapGrammar
+
+# pytest-xdist workers share the cores: OpenMP threads that wait must sleep, not spin,
+# or every in-process fit and every Snakemake job beside them ran 3-5x slower (read by
+# torch's OpenMP when torch is imported, so set before any test imports it). Each
+# worker trains with its share of the cores (helpers.THREADS).
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @st.composite

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SNAKEMAKE = str(BIN / "snakemake")
 AUTOSNAP = shutil.which("autosnap") or str(BIN / "autosnap")
+#: torch threads of an in-process training: this worker's share of the cores
+THREADS = max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
 
 
 def workdir(tmp: Path) -> Path:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from helpers import THREADS
 
 from autosnap.search.candidates import neighbour_scale, radius_scale, select
 from autosnap.search.config import SearchConfig
@@ -47,7 +48,7 @@ def history_of(snaps: list[Snap], rounds: list[int] | None = None,
 
 @pytest.fixture(scope="module")
 def children():
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     snaps = sample_snaps(60, seed=5, max_len=MAX_LEN)
     model = train_value_model(GRAMMAR, [list(s.symbols) for s in snaps],
                               [value_of(s.symbols) for s in snaps], SMALL)  # fmt: skip
@@ -80,7 +81,7 @@ def test_a_pretrained_autoencoder_decodes_what_a_few_children_cannot_teach():
     """A round's fit on 20 children reconstructs held-out SNAPs far better when it starts
     from the grammar's pretrained auto-encoder than from scratch (the #15 finding:
     held-out reconstruction fell to 0-20 % with fits from scratch)."""
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     cfg = ValueModelConfig(hidden=64, steps=100, random_pool=0, lr=1e-2, pretrain_steps=800,
                            pretrain_pool=3000)  # fmt: skip
     base = pretrained(GRAMMAR, cfg)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import AUTOSNAP
+from helpers import AUTOSNAP, THREADS
 
 from autosnap.search.config import SearchConfig
 from autosnap.search.strategies import propose
@@ -46,7 +46,7 @@ def history_of(snaps: list[Snap], values: list[float], status: str = "ok") -> pd
 
 @pytest.fixture(scope="module")
 def fitted():
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     snaps = sample_snaps(150, seed=11, max_len=MAX_LEN)
     values = [synthetic_value(s) for s in snaps]
     model, metrics = fit_with_metrics(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import AUTOSNAP
+from helpers import AUTOSNAP, THREADS
 
 from autosnap.config import from_dict
 from autosnap.data.config import DataConfig
@@ -43,7 +43,7 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def splits(data_dir):
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     return load_splits(data_dir, DEVICE)
 
 
