@@ -19,6 +19,7 @@ nasbench_graph.png.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import time
 from dataclasses import dataclass
@@ -71,9 +72,11 @@ class NasBenchGraphGrammar:
         return str(nbg.Arch(link, list(symbols[1:])).valid_hash())
 
 
+@functools.cache
 def lookup(dataset: str) -> tuple[Lookup, float]:
     """The dataset's table as a Lookup (validation, test accuracy, and one sequence of
-    each of the top 10 % architectures by validation), and its best test accuracy."""
+    each of the top 10 % architectures by validation), and its best test accuracy; read
+    once per process, so the protocol can ask for it again."""
     bench = nbg.light_read(dataset)
     values = {str(k): (v["valid_perf"], v["perf"]) for k, v in bench.items()}
     g = NasBenchGraphGrammar()
@@ -108,14 +111,12 @@ def main() -> None:
     out = Path(args.out)
     if args.from_curves:
         df = pd.read_csv(out / "nasbench_graph_curves.csv")
-        best = {d: lookup(d)[0].best_valid for d in df["dataset"].unique()}
-        protocol(df, best, pd.DataFrame(), out)
+        protocol(df, pd.DataFrame(), out)
         return
     vm = demo_value_model(args.value_model)
-    curves, predictor, best_valid = [], [], {}
+    curves, predictor = [], []
     for dataset in args.datasets:
         table, top = lookup(dataset)
-        best_valid[dataset] = table.best_valid
         start = time.perf_counter()
         c, p = run_all(table, args.strategies, args.seeds, args.rounds, args.k, vm, args.cores)
         curves.append(c.assign(dataset=dataset, regret=top - c["test_of_best_valid"]))
@@ -132,7 +133,6 @@ def main() -> None:
     if args.add:
         df = merge_earlier(df, out / "nasbench_graph_curves.csv", ["dataset", "strategy"])
         pred = merge_earlier(pred, out / "nasbench_graph_predictor.csv", ["dataset", "strategy"])
-        best_valid |= {d: lookup(d)[0].best_valid for d in set(df["dataset"]) - set(best_valid)}
     # full precision: a later --add pairs these values with fresh ones exactly
     df.to_csv(out / "nasbench_graph_curves.csv", index=False)
     last = df[df["queries"] == df["queries"].max()]
@@ -144,18 +144,19 @@ def main() -> None:
         .reset_index()
     )  # fmt: skip
     final.to_csv(out / "nasbench_graph_final.csv", index=False, float_format="%.5f")
-    protocol(df, best_valid, pred, out)
+    protocol(df, pred, out)
     plot_regret([(df[df["dataset"] == d], f"NAS-Bench-Graph {d}",
                   "test regret of the best-validation architecture")
                  for d in df["dataset"].unique()], out / "nasbench_graph.png")  # fmt: skip
 
 
-def protocol(df: pd.DataFrame, best_valid: dict, pred: pd.DataFrame, out: Path) -> None:
+def protocol(df: pd.DataFrame, pred: pd.DataFrame, out: Path) -> None:
     """The comparison protocol (autosnap.search.compare): validation regret at 50 and 100
     queries, paired Wilcoxon with wins / ties / losses, and the predictor's Kendall tau
     (`pred`: mean per dataset, strategy and round)."""
     at = [q for q in (50, 100) if q <= df["queries"].max()]
-    reg = compare.regrets(df, pd.Series(best_valid), at)
+    best_valid = pd.Series({d: lookup(d)[0].best_valid for d in df["dataset"].unique()})
+    reg = compare.regrets(df, best_valid, at)
     publish(compare.summary(reg), out, "nasbench_graph_regret")
     publish(compare.pairs(reg, first="autosnap"), out, "nasbench_graph_pairs")
     if not pred.empty:
