@@ -20,6 +20,7 @@ import torch  # noqa: E402
 
 from autosnap.data.dataset import load_split  # noqa: E402
 from autosnap.data.encoding import normalise_images, targets_to_landmarks  # noqa: E402
+from autosnap.data.figures import save  # noqa: E402
 from autosnap.search.compare import kendall  # noqa: E402
 from autosnap.search.config import search_config  # noqa: E402
 from autosnap.search.history import evaluated, ranked  # noqa: E402
@@ -61,10 +62,7 @@ def plot_progress(table: pd.DataFrame, path: Path) -> Path:
     ax2.set_title("search progress")
     for _, g in table.groupby("round"):
         ax2.axvline(g["child"].min() - 0.5, color="#cccccc", lw=0.8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def next_round_tau(metrics: pd.DataFrame, history: pd.DataFrame,
@@ -97,10 +95,7 @@ def plot_predictor(metrics: pd.DataFrame, path: Path) -> Path:
     ax.set_ylim(-1, 1.05)
     ax.set_title("value model quality")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def plot_final(summary: pd.DataFrame, path: Path) -> Path:
@@ -115,10 +110,7 @@ def plot_final(summary: pd.DataFrame, path: Path) -> Path:
                color=colours, capsize=4)  # fmt: skip
         ax.set_ylabel(f"{label}, mean ± sd over seeds")
     fig.suptitle("final comparison (red: found, blue: baselines)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def plot_best_blocks(history: pd.DataFrame, path: Path, n: int = 3) -> tuple[Path, pd.DataFrame]:
@@ -128,9 +120,7 @@ def plot_best_blocks(history: pd.DataFrame, path: Path, n: int = 3) -> tuple[Pat
     for ax, (_, r) in zip(axes, best.iterrows(), strict=False):
         title = f"{r['snap']}\nvalue {r['value']:.3f}, {r['landmark_err_mm']:.3f} mm"
         draw_block(Snap.parse(r["snap"], 64), ax, title=title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return path, best[["snap", "snap_id", "value", "landmark_err_mm", "params", "macs"]]
 
 
@@ -144,10 +134,7 @@ def plot_strategies(tables: dict[str, pd.DataFrame], path: Path) -> Path:
     ax.set_ylabel("best validation value so far")
     ax.set_title("search vs random search, same budget")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 def latent_table(history: pd.DataFrame, proposals: pd.DataFrame | None, model) -> pd.DataFrame:
@@ -236,9 +223,7 @@ def plot_pareto(summary: pd.DataFrame, path: Path) -> tuple[Path, pd.DataFrame]:
         ax.legend(fontsize=8)
     axes[0].set_title("error vs size")
     axes[1].set_title("error vs latency")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return path, table
 
 
@@ -264,9 +249,7 @@ def prediction_examples(checkpoint: str | Path, test: str | Path, path: Path, n:
         ax.set_title(f"test {i}: {err[i]:.3f} mm", fontsize=8)
     np.atleast_1d(axes).ravel()[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(f"{ck.arch.text} (seed {ck.metrics.get('seed')}) on test patches", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     table = pd.DataFrame({"sample": range(len(images)), "landmark_err_mm": err,
                           "true": landmarks.reshape(len(images), -1).tolist(),
                           "predicted": pred.reshape(len(images), -1).tolist()})  # fmt: skip

@@ -29,7 +29,7 @@ def display(image: np.ndarray) -> np.ndarray:
 
 
 def save(fig: plt.Figure, path: str | Path) -> Path:
-    """Lay out, write (creating the folder) and close a data figure."""
+    """Lay out, write (creating the folder) and close a figure: the data and report figures."""
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
