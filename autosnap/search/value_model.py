@@ -36,6 +36,7 @@ from torch import nn
 
 from autosnap.errors import InputError
 from autosnap.progress import log
+from autosnap.search.compare import kendall
 from autosnap.search.config import ValueModelConfig
 from autosnap.space import grammar as gr
 from autosnap.tables import atomic_write
@@ -365,10 +366,11 @@ def fit_with_metrics(
     """Measure on a held-out share, then refit on everything (both from `init`'s
     weights when given); returns (model, metrics).
 
-    Kendall tau and Spearman rho are NaN with fewer than 3 held-out sequences."""
+    Kendall tau and Spearman rho are NaN with fewer than 3 held-out sequences (and the
+    tau on the training labels with fewer than 3 of those), as `compare.kendall` gives."""
     # Imported here: scipy.stats costs every training job (which imports this module
     # through autosnap.stages) 0.4 s, and only fitting needs it.
-    from scipy.stats import kendalltau, spearmanr
+    from scipy.stats import spearmanr
 
     rng = random.Random(cfg.seed)
     pool_n = cfg.random_pool
@@ -385,18 +387,14 @@ def fit_with_metrics(
         )
         pred = probe.predict([seqs[i] for i in hold])
         true = np.asarray([values[i] for i in hold])
-        metrics["kendall_tau"] = float(kendalltau(pred, true).statistic)
+        metrics["kendall_tau"] = kendall(pred, true)
         metrics["spearman_rho"] = float(spearmanr(pred, true).statistic)
         metrics["holdout_recon_acc"] = reconstruction_accuracy(probe, [seqs[i] for i in hold])
     else:
         metrics.update(kendall_tau=np.nan, spearman_rho=np.nan, holdout_recon_acc=np.nan)
     model = train_value_model(grammar, seqs, values, cfg, pool, init)
     metrics["recon_acc"] = reconstruction_accuracy(model, list(seqs) + pool[:200])
-    if len(seqs) >= 2:
-        fitted = model.predict(seqs)
-        metrics["train_kendall_tau"] = float(kendalltau(fitted, values).statistic)
-    else:
-        metrics["train_kendall_tau"] = np.nan
+    metrics["train_kendall_tau"] = kendall(model.predict(seqs), values) if seqs else np.nan
     log.info(
         "value model: %d evaluated, recon acc %.3f, held-out tau %.3f rho %.3f",
         len(seqs), metrics["recon_acc"], metrics["kendall_tau"], metrics["spearman_rho"],
