@@ -60,6 +60,13 @@ def _nasbench(r: pd.Series) -> Row:
             "2 CPU cores (x86_64)")  # fmt: skip
 
 
+def _i3posnet(r: pd.Series) -> Row:
+    return (f"test landmark error, i3PosNet setting on a real CT, {r['candidate']} "
+            f"({r['snap']}, {r['seeds_ok']} seeds)", f"{r['landmark_err_mm_mean']:.3f} ± "
+            f"{r['landmark_err_mm_std']:.3f} mm ({r['landmark_err_vs_i3posnet']:.2f}x i3posnet, "
+            f"{r['params']:.0f} params)", r["machine"])  # fmt: skip
+
+
 def _timing(t: pd.DataFrame) -> list[Row]:
     """Value-model fit and latent-ascent propose per round, medians over the table."""
     auto = t[t["strategy"] == "autosnap"]
@@ -88,6 +95,7 @@ TABLES = {
     "search_efficiency_timing.csv": ("search_efficiency", _timing),
     "predict_iterations.csv": ("predict_iterations", _each(_predict)),
     "nasbench_graph_final.csv": ("nasbench_graph", _each(_nasbench)),
+    "i3posnet_final.csv": ("i3posnet", _each(_i3posnet)),
 }
 
 

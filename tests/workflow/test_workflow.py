@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import AUTOSNAP, BIN, HANG_S, SNAKEMAKE, planned, snakemake, workdir
+from helpers import AUTOSNAP, BIN, HANG_S, ROOT, SNAKEMAKE, planned, snakemake, workdir
 
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS
@@ -100,6 +100,28 @@ def test_snakemake_report_has_every_figure_of_the_report_folder(smoke_run, tmp_p
     for stem in figures:
         assert f"{stem}.png" in files and f"{stem}.csv" in files, (stem, files)
     assert files.count("examples.png") == 2, files  # the data's and the predictions'
+
+
+def test_i3posnet_benchmark_tables_a_finished_run(smoke_run, tmp_path):
+    """benchmarks/i3posnet.py (issue #18's table) reads a finished run: every candidate
+    against the i3PosNet-style baseline, the per-seed rows, the figures."""
+    cwd, _ = smoke_run
+    cmd = [BIN / "python", ROOT / "benchmarks/i3posnet.py", "--run", cwd, "--out", tmp_path]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    table = pd.read_csv(tmp_path / "i3posnet_final.csv").set_index("candidate")
+    summary = pd.read_parquet(cwd / "results/final/summary.parquet").set_index("candidate")
+    assert list(table.index) == list(summary.index)
+    err = summary["landmark_err_mm_mean"]
+    ratio = table["landmark_err_vs_i3posnet"]
+    assert ratio["i3posnet"] == 1
+    assert ratio["best1"] == pytest.approx(err["best1"] / err["i3posnet"])
+    assert table.at["resnet", "params_vs_i3posnet"] < 0.1
+    seeds = pd.read_csv(tmp_path / "i3posnet_seeds.csv")
+    assert len(seeds) == summary["seeds"].sum() and (seeds["status"] == "ok").all()
+    for name in ("examples", "anatomy", "predictions", "progress"):
+        assert (tmp_path / f"i3posnet_{name}.png").stat().st_size > 0, name
+    assert "i3PosNet setting" in (tmp_path / "SUMMARY.md").read_text()
 
 
 def pareto_has_front(table: pd.DataFrame) -> bool:
