@@ -15,6 +15,8 @@ def plot_regret(panels: list[tuple[pd.DataFrame, str, str]], path: Path) -> None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from autosnap.data.figures import save
+
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
     for ax, (df, title, ylabel) in zip(axes[0], panels, strict=True):
         for strategy, g in df.groupby("strategy"):
@@ -27,9 +29,7 @@ def plot_regret(panels: list[tuple[pd.DataFrame, str, str]], path: Path) -> None
         ax.set_ylabel(ylabel)
         ax.set_yscale("log")
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def merge_earlier(new: pd.DataFrame, path: Path, keys: list[str]) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from summary import write_summary  # noqa: E402
 
 from autosnap import stages  # noqa: E402
 from autosnap.config import load_yaml  # noqa: E402
+from autosnap.data.figures import save  # noqa: E402
 from autosnap.progress import log, setup_logging  # noqa: E402
 from autosnap.search import compare  # noqa: E402
 from autosnap.tables import read_table  # noqa: E402
@@ -113,9 +114,7 @@ def plot(curve: pd.DataFrame, path: Path) -> None:
     ax.set_ylabel("best validation value so far (mean ± sd)")
     ax.set_title("search efficiency on the demo task")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def main() -> None:
