@@ -31,10 +31,11 @@ FINAL_COLUMNS = ["candidate", *CHILD_COLUMNS]
 METRICS = ["value", "landmark_err_mm", "position_err_mm", "angle_err_deg"]
 
 
-def candidate_arch(candidate: str, history: str | Path, max_len: int) -> Architecture | None:
+def candidate_arch(candidate: str, history: str | Path | None, max_len: int
+                   ) -> Architecture | None:  # fmt: skip
     """What a candidate trains: a baseline, or the i-th best SNAP of `history` by
     validation value (`random`: the best of the random search's history); None when the
-    history has fewer successful children."""
+    history has fewer successful children. A baseline needs no history."""
     if candidate in HAND_DESIGNED:
         return HandDesigned(candidate)
     if candidate in BASELINE_SNAPS:
@@ -52,7 +53,7 @@ def candidate_arch(candidate: str, history: str | Path, max_len: int) -> Archite
 def final_run(
     candidate: str,
     seed: int,
-    history: str | Path,
+    history: str | Path | None,
     data_dir: str | Path,
     train: dict | None,
     final: dict | None,

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 import yaml
-from helpers import AUTOSNAP, BIN, ROOT, snakemake, workdir
+from helpers import AUTOSNAP, BIN, ROOT, planned, snakemake, workdir
 
 pytestmark = pytest.mark.slow
 
@@ -29,6 +29,20 @@ def test_a_ct_anatomy_is_fetched_once_and_is_an_input_of_the_data(tmp_path):
     plan = r.stdout
     assert plan.index("rule fetch_example_ct:") < plan.index("rule prepare_data:")
     assert "resources/ct/cxr.nii.gz" in plan[plan.index("rule prepare_data:") :]
+
+
+def test_the_baselines_train_beside_the_search_not_after_it(tmp_path):
+    """A baseline's final runs need only the data: they can take a free core (or a
+    cluster slot) while the search runs; the search's best waits for its last round."""
+    cwd = workdir(tmp_path)
+    smoke = "--configfile=config/smoke.yaml"
+    baselines = planned(cwd, smoke, "results/final/i3posnet/seed_0.parquet",
+                        "results/final/resnet/seed_0.parquet")  # fmt: skip
+    assert baselines == {"prepare_data": 1, "final": 2}, baselines
+    best = planned(cwd, smoke, "results/final/best1/seed_0.parquet")
+    assert best["final"] == 1 and best["fit"] >= 1 and "train_random_0" not in best, best
+    random = planned(cwd, smoke, "results/final/random/seed_0.parquet")
+    assert random["random_history"] == 1 and "fit" not in random, random
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 import os
 
 from autosnap.config import from_dict
+from autosnap.models.baselines import BASELINES
 from autosnap.search.bench import bench_config, members, noise_members
 from autosnap.search.config import SearchConfig, value_model_config
 from autosnap.training.config import FinalConfig
@@ -161,11 +162,14 @@ def propose_inputs(wildcards):
 
 
 def final_inputs(wildcards):
-    """A candidate's history: the search's, or the random search's for `random`."""
-    inputs = {"history": f"results/round_{LAST}/history.parquet"}
+    """The history a candidate is taken from: the search's for best1..bestN, the random
+    search's for `random`; none for a baseline, so the baselines train beside the search
+    (on a free core, or at once on a cluster) instead of after it."""
+    if wildcards.candidate in BASELINES:
+        return {}
     if wildcards.candidate == "random":
-        inputs["random_history"] = "results/random/history.parquet"
-    return inputs
+        return {"random_history": "results/random/history.parquet"}
+    return {"history": f"results/round_{LAST}/history.parquet"}
 
 
 def report_inputs(wildcards):

@@ -9,7 +9,7 @@ log_to_file(snakemake.log[0])
 final_run(
     snakemake.wildcards.candidate,
     int(snakemake.wildcards.seed),
-    snakemake.input.history,
+    snakemake.input.get("history"),
     snakemake.params.data,
     snakemake.params.train,
     snakemake.params.final,
