@@ -1,7 +1,8 @@
 """i3PosNet's setting on a real CT (issue #18): the final table of a finished run.
 
 The run itself is the workflow on config/i3posnet.yaml (48x92 patches at 0.15 mm/px over
-projections of the public chest CT; 2-3 hours on 2 cores), from a clone or this checkout:
+projections of the public chest CT; about 1.5 h on a slow 2-core machine), from a clone
+or this checkout:
 
     snakemake --configfile=config/i3posnet.yaml --cores 2
     python benchmarks/i3posnet.py [--run PATH_OF_THAT_CHECKOUT]
