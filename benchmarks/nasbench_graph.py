@@ -118,7 +118,9 @@ def main() -> None:
     for dataset in args.datasets:
         table, top = lookup(dataset)
         start = time.perf_counter()
-        c, p = run_all(table, args.strategies, args.seeds, args.rounds, args.k, vm, args.cores)
+        work = HERE / "work" / "nasbench_graph" / dataset
+        c, p = run_all(table, args.strategies, args.seeds, args.rounds, args.k, vm, args.cores,
+                       work)  # fmt: skip
         curves.append(c.assign(dataset=dataset, regret=top - c["test_of_best_valid"]))
         predictor.append(p.assign(dataset=dataset))
         print(f"{dataset}: {len(args.strategies)} x {args.seeds} searches in "
@@ -154,7 +156,7 @@ def protocol(df: pd.DataFrame, pred: pd.DataFrame, out: Path) -> None:
     """The comparison protocol (autosnap.search.compare): validation regret at 50 and 100
     queries, paired Wilcoxon with wins / ties / losses, and the predictor's Kendall tau
     (`pred`: mean per dataset, strategy and round)."""
-    at = [q for q in (50, 100) if q <= df["queries"].max()]
+    at = [q for q in (50, 100) if q <= df["queries"].max()] or [df["queries"].max()]
     best_valid = pd.Series({d: lookup(d)[0].best_valid for d in df["dataset"].unique()})
     reg = compare.regrets(df, best_valid, at)
     publish(compare.summary(reg), out, "nasbench_graph_regret")

@@ -110,8 +110,9 @@ def main() -> None:
         protocol(pd.read_csv(out / "snapbench_curves.csv"), bench, out)
         return
     start = time.perf_counter()
+    work = HERE / "work" / "snapbench_search" / Path(args.table).stem
     curves, pred = run_all(bench, args.strategies, args.seeds, args.rounds, args.k,
-                           demo_value_model(args.value_model), args.cores)  # fmt: skip
+                           demo_value_model(args.value_model), args.cores, work)  # fmt: skip
     print(f"{curves.groupby(['strategy', 'seed']).ngroups} searches in "
           f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
     if args.add:
@@ -130,7 +131,7 @@ def main() -> None:
 def protocol(curves: pd.DataFrame, bench: Lookup, out: Path) -> None:
     """The comparison protocol on the curves: validation regret and percentile at 50 and
     100 queries, paired Wilcoxon per pair of strategies, and the regret figure."""
-    at = [q for q in (50, 100) if q <= curves["queries"].max()]
+    at = [q for q in (50, 100) if q <= curves["queries"].max()] or [curves["queries"].max()]
     reg = compare.regrets(curves, bench.best_valid, at)
     found = curves[curves["queries"].isin(at)].set_index(["strategy", "seed", "queries"])
     all_values = [v for v, _ in bench.values.values()]

@@ -7,8 +7,12 @@ The steps are cumulative, so the table reads top to bottom as "what each additio
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+import hashlib
+import json
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,6 +20,7 @@ import torch
 
 from autosnap.search.config import ValueModelConfig
 from autosnap.search.tabular import Lookup, run_search
+from autosnap.tables import atomic_write
 
 #: name -> (search keys, value_model keys)
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
@@ -66,11 +71,33 @@ def search(bench: Lookup, name: str, seed: int, rounds: int, k: int, vm: ValueMo
 
 
 def run_all(bench: Lookup, names: list[str], seeds: int, rounds: int, k: int,
-            vm: ValueModelConfig, cores: int) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """Every (name, seed) search, one per process and core: curves and predictor taus."""
+            vm: ValueModelConfig, cores: int, work: Path
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Every (name, seed) search, one per process and core: curves and predictor taus.
+
+    Each search is written to `work` as it finishes, under a key of its settings, so a
+    stopped run (hours, for the ablation's middle) resumes with what it had done and a
+    changed budget or variant never reuses a stale search."""
+    work.mkdir(parents=True, exist_ok=True)
     jobs = [(n, s) for n in names for s in range(seeds)]
+    paths = {j: work / f"{j[0]}_seed{j[1]}_{settings_key(j[0], rounds, k, vm)}.json" for j in jobs}
+    todo = [j for j in jobs if not paths[j].exists()]
+    print(f"{len(jobs) - len(todo)} of {len(jobs)} searches done before, in {work}", flush=True)
+    start = time.perf_counter()
     with ProcessPoolExecutor(cores) as pool:
-        done = list(pool.map(search, [bench] * len(jobs), *zip(*jobs, strict=True),
-                             [rounds] * len(jobs), [k] * len(jobs), [vm] * len(jobs)))  # fmt: skip
-    curves = pd.DataFrame([row for rows, _ in done for row in rows])
-    return curves, pd.DataFrame([p for _, preds in done for p in preds])
+        running = {pool.submit(search, bench, n, s, rounds, k, vm): (n, s) for n, s in todo}
+        for i, fut in enumerate(as_completed(running), 1):
+            rows, preds = fut.result()
+            text = json.dumps({"curve": rows, "predictor": preds})
+            atomic_write(paths[running[fut]], lambda tmp, text=text: tmp.write_text(text))
+            print(f"search {i}/{len(todo)} done: {running[fut][0]} seed {running[fut][1]} "
+                  f"({time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
+    done = [json.loads(paths[j].read_text()) for j in jobs]
+    curves = pd.DataFrame([row for d in done for row in d["curve"]])
+    return curves, pd.DataFrame([p for d in done for p in d["predictor"]])
+
+
+def settings_key(name: str, rounds: int, k: int, vm: ValueModelConfig) -> str:
+    """A short hash of what a search's result depends on besides the table and seed."""
+    settings = (rounds, k, asdict(vm), VARIANTS.get(name))
+    return hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
