@@ -27,11 +27,13 @@ from machine import machine
 from summary import write_summary
 
 from autosnap.final import FINAL_COLUMNS
+from autosnap.final import METRICS as FINAL_METRICS
 from autosnap.tables import read_table
 
 HERE = Path(__file__).resolve().parent
 BASELINE = "i3posnet"
-METRICS = ("landmark_err_mm", "position_err_mm", "angle_err_deg")
+#: the final stage's errors (its metrics less the validation value)
+METRICS = [m for m in FINAL_METRICS if m != "value"]
 #: run file under results/ -> benchmark figure
 FIGURES = {
     "data/examples.png": "i3posnet_examples.png",
@@ -56,10 +58,9 @@ def final_table(results: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise SystemExit(f"{results}/final/summary.parquet has no '{BASELINE}' row: "
                          "run the workflow with config/i3posnet.yaml first")  # fmt: skip
     base = summary.set_index("candidate").loc[BASELINE]
-    table = summary[["candidate", "snap", "seeds", "seeds_ok"]].copy()
-    for m in METRICS:
-        table[f"{m}_mean"], table[f"{m}_std"] = summary[f"{m}_mean"], summary[f"{m}_std"]
-    table[["params", "macs", "latency_ms"]] = summary[["params", "macs", "latency_ms"]]
+    stats = [f"{m}_{s}" for m in METRICS for s in ("mean", "std")]
+    table = summary[["candidate", "snap", "seeds", "seeds_ok", *stats, "params", "macs",
+                     "latency_ms"]].copy()  # fmt: skip
     table["landmark_err_vs_i3posnet"] = table["landmark_err_mm_mean"] / base["landmark_err_mm_mean"]
     table["params_vs_i3posnet"] = table["params"] / base["params"]
     seeds = pd.concat([read_table(p, FINAL_COLUMNS)
