@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -89,6 +92,27 @@ def toy_table() -> Lookup:
         values[s.snap_id] = (v, v + 0.01)
     top = sorted(((tuple(s.symbols), values[s.snap_id][0]) for s in snaps), key=lambda t: -t[1])
     return Lookup(SnapGrammar(max_len=3), values, tuple(top[:42]))
+
+
+def test_a_stopped_strategy_benchmark_keeps_its_finished_searches(toy_table, tmp_path):
+    """benchmarks/variants.run_all writes each search as it ends: a rerun after a stop
+    runs only what is missing and gives the same curves; another budget reuses nothing."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from variants import run_all
+
+    vm = ValueModelConfig(hidden=32, steps=30, random_pool=30)
+    names = ["evolution", "autosnap+pool"]
+    first, pred = run_all(toy_table, names, 2, 2, 4, vm, 1, tmp_path)
+    files = sorted(tmp_path.glob("*.json"))
+    assert len(files) == 4 and set(first["strategy"]) == set(names)
+    assert set(pred["strategy"]) == {"autosnap+pool"}
+    files[0].unlink()  # the one search a stop lost
+    kept = {f: f.stat().st_mtime_ns for f in files[1:]}
+    again, _ = run_all(toy_table, names, 2, 2, 4, vm, 1, tmp_path)
+    pd.testing.assert_frame_equal(first, again)
+    assert files[0].exists() and all(f.stat().st_mtime_ns == t for f, t in kept.items())
+    run_all(toy_table, names, 2, 2, 5, vm, 1, tmp_path)  # 5 queries a round: all anew
+    assert len(list(tmp_path.glob("*.json"))) == 8
 
 
 def test_tabular_searches_share_round_zero_and_query_only_members(toy_table):
