@@ -370,8 +370,9 @@ def fit_with_metrics(
     weights when given); returns (model, metrics).
 
     The held-out probe is a second, independent fit: with `workers` > 1 it runs in a
-    forked process beside the model's own fit, halving the fit's wall time on a second
-    core (the model itself is the same either way; every fit seeds itself).
+    forked process beside the model's own fit, so on a second core the fit takes about
+    the time of one fit instead of two (the model is the same either way: every fit
+    seeds itself).
 
     Kendall tau and Spearman rho are NaN with fewer than 3 held-out sequences (and the
     tau on the training labels with fewer than 3 of those), as `compare.kendall` gives."""
