@@ -31,12 +31,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from machine import machine  # noqa: E402
 from summary import write_summary  # noqa: E402
+from variants import VARIANTS, strategy_of  # noqa: E402
 
 from autosnap import stages  # noqa: E402
 from autosnap.config import load_yaml  # noqa: E402
 from autosnap.data.figures import save  # noqa: E402
 from autosnap.progress import log, setup_logging  # noqa: E402
 from autosnap.search import compare  # noqa: E402
+from autosnap.search.config import value_model_config  # noqa: E402
 from autosnap.tables import read_table  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -44,11 +46,21 @@ ROOT = HERE.parent
 COLOURS = {"autosnap": "#d62728", "evolution": "#2ca02c", "random": "#777777"}
 
 
-def run_search(cfg: dict, strategy: str, seed: int, work: Path, data: Path) -> list[dict]:
-    """One search; returns a timing row per round. Skips what exists (resume)."""
-    search = {**cfg.get("search", {}), "strategy": strategy, "seed": seed}
+def run_search(cfg: dict, name: str, seed: int, work: Path, data: Path) -> list[dict]:
+    """One search of strategy or autosnap variant `name` (benchmarks/variants.py);
+    returns a timing row per round. Skips what exists (resume)."""
+    options, model_keys = VARIANTS.get(name, ({}, {}))
+    strategy = strategy_of(name)
+    search = {**cfg.get("search", {}), **options, "strategy": strategy, "seed": seed}
+    value_model = {**(cfg.get("value_model") or {}), **model_keys}
     sc = stages.search_config(search)
-    run = work / f"{strategy}_seed{seed}"
+    run = work / f"{name}_seed{seed}"
+    pretrained = None
+    if value_model_config(value_model).pretrain_steps > 0:
+        # once per work folder, as the workflow's rule pretrain does once per run
+        pretrained = work / f"pretrained_{name}.pt"
+        if not pretrained.exists():
+            stages.pretrain(search, value_model, pretrained)
     timing = []
     for r in range(sc.rounds):
         rd = run / f"round_{r}"
@@ -73,9 +85,9 @@ def run_search(cfg: dict, strategy: str, seed: int, work: Path, data: Path) -> l
         fit_s = np.nan
         if strategy == "autosnap" and r < sc.rounds - 1 and not (rd / "value_model.pt").exists():
             vm, metrics = rd / "value_model.pt", rd / "value_model.parquet"
-            row = stages.fit_value_model(hist, search, cfg.get("value_model"), vm, metrics, r)
+            row = stages.fit_value_model(hist, search, value_model, vm, metrics, r, pretrained)
             fit_s = row["fit_seconds"]
-        row = {"strategy": strategy, "seed": seed, "round": r, "propose_s": t1 - t0,
+        row = {"strategy": name, "seed": seed, "round": r, "propose_s": t1 - t0,
                "train_s": t2 - t1, "trained": len(todo), "fit_s": fit_s}  # fmt: skip
         saved = rd / "timing.json"
         if proposed or todo or not np.isnan(fit_s) or not saved.exists():
@@ -128,7 +140,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--config", default=str(ROOT / "config/config.yaml"))
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    p.add_argument("--strategies", nargs="+", default=["autosnap", "random", "evolution"])
+    p.add_argument("--strategies", nargs="+", default=["autosnap", "random", "evolution"],
+                   help=f"strategies and autosnap variants ({', '.join(VARIANTS)})")  # fmt: skip
     p.add_argument(
         "--work",
         help="work folder (default: one per config's content in "
