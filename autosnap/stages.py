@@ -177,13 +177,11 @@ def fit_value_model(
     out_metrics: str | Path,
     round_: int,
     pretrained_model: str | Path | None = None,
-    workers: int = 1,
 ) -> dict:
     """Fit the value model on the successful children of a history; write the model and
     one metrics row. Without successful children it learns reconstruction only. With
     `value_model.pretrain_steps`, the fit starts from `pretrained_model` (rule pretrain's
-    file; pretrained here when not given). `workers` > 1 fits the held-out probe in a
-    second process beside the model."""
+    file; pretrained here when not given)."""
     cfg = search_config(search)
     vm_cfg = value_model_config(value_model)
     ok = evaluated(read_table(history, CHILD_COLUMNS))
@@ -197,7 +195,7 @@ def fit_value_model(
     else:
         init = pretrained(cfg.grammar, vm_cfg, cfg.min_len)
     model, metrics = fit_with_metrics(
-        cfg.grammar, [s.split() for s in ok["snap"]], ok["value"].tolist(), vm_cfg, init, workers
+        cfg.grammar, [s.split() for s in ok["snap"]], ok["value"].tolist(), vm_cfg, init
     )
     model.save(out_model)
     row = {"round": round_, **metrics, "fit_seconds": time.perf_counter() - start,

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import functools
 import math
-import multiprocessing
 import random
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -364,18 +362,16 @@ def fit_with_metrics(
     values: Sequence[float],
     cfg: ValueModelConfig,
     init: ValueModel | None = None,
-    workers: int = 1,
 ) -> tuple[ValueModel, dict]:
     """Measure on a held-out share, then refit on everything (both from `init`'s
     weights when given); returns (model, metrics).
 
-    The held-out probe is a second, independent fit: with `workers` > 1 it runs in a
-    forked process beside the model's own fit, so on a second core the fit takes about
-    the time of one fit instead of two (the model is the same either way: every fit
-    seeds itself).
-
     Kendall tau and Spearman rho are NaN with fewer than 3 held-out sequences (and the
     tau on the training labels with fewer than 3 of those), as `compare.kendall` gives."""
+    # Imported here: scipy.stats costs every training job (which imports this module
+    # through autosnap.stages) 0.4 s, and only fitting needs it.
+    from scipy.stats import spearmanr
+
     rng = random.Random(cfg.seed)
     pool_n = cfg.random_pool
     known = {grammar.key(s) for s in seqs}
@@ -385,20 +381,18 @@ def fit_with_metrics(
     n_hold = int(round(cfg.holdout * len(seqs))) if len(seqs) >= 10 else 0
     hold, fit_idx = order[:n_hold], order[n_hold:]
     metrics: dict = {"n_evaluated": len(seqs), "n_holdout": n_hold, "n_pool": len(pool)}
-    probe_args = (grammar, [seqs[i] for i in fit_idx], [values[i] for i in fit_idx],
-                  [seqs[i] for i in hold], [values[i] for i in hold], cfg, pool, init)  # fmt: skip
-    if n_hold < 3:
-        metrics.update(kendall_tau=np.nan, spearman_rho=np.nan, holdout_recon_acc=np.nan)
-        model = train_value_model(grammar, seqs, values, cfg, pool, init)
-    elif workers > 1:
-        fork = multiprocessing.get_context("fork")  # spawn would rerun a Snakemake script
-        with ProcessPoolExecutor(1, fork, torch.set_num_threads, (1,)) as side:
-            probe = side.submit(held_out_metrics, *probe_args)
-            model = train_value_model(grammar, seqs, values, cfg, pool, init)
-            metrics.update(probe.result())
+    if n_hold >= 3:
+        probe = train_value_model(
+            grammar, [seqs[i] for i in fit_idx], [values[i] for i in fit_idx], cfg, pool, init
+        )
+        pred = probe.predict([seqs[i] for i in hold])
+        true = np.asarray([values[i] for i in hold])
+        metrics["kendall_tau"] = kendall(pred, true)
+        metrics["spearman_rho"] = float(spearmanr(pred, true).statistic)
+        metrics["holdout_recon_acc"] = reconstruction_accuracy(probe, [seqs[i] for i in hold])
     else:
-        metrics.update(held_out_metrics(*probe_args))
-        model = train_value_model(grammar, seqs, values, cfg, pool, init)
+        metrics.update(kendall_tau=np.nan, spearman_rho=np.nan, holdout_recon_acc=np.nan)
+    model = train_value_model(grammar, seqs, values, cfg, pool, init)
     metrics["recon_acc"] = reconstruction_accuracy(model, list(seqs) + pool[:200])
     metrics["train_kendall_tau"] = kendall(model.predict(seqs), values) if seqs else np.nan
     log.info(
@@ -406,26 +400,3 @@ def fit_with_metrics(
         len(seqs), metrics["recon_acc"], metrics["kendall_tau"], metrics["spearman_rho"],
     )  # fmt: skip
     return model, metrics
-
-
-def held_out_metrics(
-    grammar: gr.TokenGrammar,
-    seqs: Sequence[Sequence[str]],
-    values: Sequence[float],
-    hold_seqs: Sequence[Sequence[str]],
-    hold_values: Sequence[float],
-    cfg: ValueModelConfig,
-    pool: Sequence[Sequence[str]],
-    init: ValueModel | None,
-) -> dict:
-    """Kendall tau, Spearman rho and reconstruction accuracy on `hold_seqs` of a model
-    fitted without them (top level, so a worker process can run it)."""
-    # Imported here: scipy.stats costs every training job (which imports this module
-    # through autosnap.stages) 0.4 s, and only fitting needs it.
-    from scipy.stats import spearmanr
-
-    probe = train_value_model(grammar, seqs, values, cfg, pool, init)
-    pred, true = probe.predict(hold_seqs), np.asarray(hold_values)
-    return {"kendall_tau": kendall(pred, true),
-            "spearman_rho": float(spearmanr(pred, true).statistic),
-            "holdout_recon_acc": reconstruction_accuracy(probe, hold_seqs)}  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -189,22 +189,3 @@ def test_cli_fit_then_propose(fitted, tmp_path):
                        capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert len(pd.read_parquet(tmp_path / "p.parquet")) == 5
-
-
-def test_the_held_out_probe_on_a_second_process_leaves_the_model_as_it_was():
-    """workers=2 (the fit rule's second core) fits the held-out probe in a forked process
-    beside the model: the model is the serial one, weight for weight, and so are the
-    held-out metrics, up to the last digits of another thread count."""
-    torch.set_num_threads(THREADS)
-    snaps = sample_snaps(40, seed=5, max_len=MAX_LEN)
-    seqs, values = [list(s.symbols) for s in snaps], [synthetic_value(s) for s in snaps]
-    cfg = replace(FAST, steps=60, random_pool=40)
-    g = SnapGrammar(max_len=MAX_LEN)
-    serial, m1 = fit_with_metrics(g, seqs, values, cfg)
-    side, m2 = fit_with_metrics(g, seqs, values, cfg, workers=2)
-    assert m1["n_holdout"] == m2["n_holdout"] == 8
-    for (k, a), b in zip(serial.net.state_dict().items(), side.net.state_dict().values(),
-                         strict=True):  # fmt: skip
-        assert torch.equal(a, b), k
-    for k in ("kendall_tau", "spearman_rho", "holdout_recon_acc"):
-        assert m2[k] == pytest.approx(m1[k], abs=0.08), k

@@ -15,5 +15,4 @@ stages.fit_value_model(
     snakemake.output.metrics,
     snakemake.params.round,
     snakemake.input.get("pretrained"),
-    workers=snakemake.threads,  # the held-out probe fits on the second core
 )
