@@ -77,7 +77,8 @@ def run_all(bench: Lookup, names: list[str], seeds: int, rounds: int, k: int,
 
     Each search is written to `work` as it finishes, under a key of its settings, so a
     stopped run (hours, for the ablation's middle) resumes with what it had done and a
-    changed budget or variant never reuses a stale search."""
+    changed budget or variant never reuses a stale search. The key holds settings, not
+    code: after a change to the search code, delete `work`."""
     work.mkdir(parents=True, exist_ok=True)
     jobs = [(n, s) for n in names for s in range(seeds)]
     paths = {j: work / f"{j[0]}_seed{j[1]}_{settings_key(j[0], rounds, k, vm)}.json" for j in jobs}
