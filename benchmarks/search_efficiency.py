@@ -18,7 +18,6 @@ separate processes side by side and a last call with all of them writes the tabl
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from machine import machine  # noqa: E402
 from summary import write_summary  # noqa: E402
-from variants import VARIANTS, strategy_of  # noqa: E402
+from variants import VARIANTS, digest, strategy_of  # noqa: E402
 
 from autosnap import stages  # noqa: E402
 from autosnap.config import load_yaml  # noqa: E402
@@ -153,7 +152,7 @@ def main() -> None:
     args = p.parse_args()
     setup_logging()
     cfg = load_yaml(args.config)
-    key = hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:8]
+    key = digest(cfg)
     work = Path(args.work or HERE / "work/search_efficiency" / f"{Path(args.config).stem}_{key}")
     out = Path(args.out)
     if args.from_curves:

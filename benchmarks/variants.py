@@ -100,5 +100,10 @@ def run_all(bench: Lookup, names: list[str], seeds: int, rounds: int, k: int,
 
 def settings_key(name: str, rounds: int, k: int, vm: ValueModelConfig) -> str:
     """A short hash of what a search's result depends on besides the table and seed."""
-    settings = (rounds, k, asdict(vm), VARIANTS.get(name))
+    return digest((rounds, k, asdict(vm), VARIANTS.get(name)))
+
+
+def digest(settings: Any) -> str:
+    """A short, stable hash of JSON-able settings: the benchmarks' one name for the work
+    files of a setting."""
     return hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
