@@ -156,7 +156,7 @@ def protocol(df: pd.DataFrame, pred: pd.DataFrame, out: Path) -> None:
     """The comparison protocol (autosnap.search.compare): validation regret at 50 and 100
     queries, paired Wilcoxon with wins / ties / losses, and the predictor's Kendall tau
     (`pred`: mean per dataset, strategy and round)."""
-    at = [q for q in (50, 100) if q <= df["queries"].max()] or [df["queries"].max()]
+    at = compare.query_counts(df["queries"].max())
     best_valid = pd.Series({d: lookup(d)[0].best_valid for d in df["dataset"].unique()})
     reg = compare.regrets(df, best_valid, at)
     publish(compare.summary(reg), out, "nasbench_graph_regret")

@@ -131,7 +131,7 @@ def main() -> None:
 def protocol(curves: pd.DataFrame, bench: Lookup, out: Path) -> None:
     """The comparison protocol on the curves: validation regret and percentile at 50 and
     100 queries, paired Wilcoxon per pair of strategies, and the regret figure."""
-    at = [q for q in (50, 100) if q <= curves["queries"].max()] or [curves["queries"].max()]
+    at = compare.query_counts(curves["queries"].max())
     reg = compare.regrets(curves, bench.best_valid, at)
     found = curves[curves["queries"].isin(at)].set_index(["strategy", "seed", "queries"])
     all_values = [v for v, _ in bench.values.values()]

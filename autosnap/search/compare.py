@@ -29,6 +29,12 @@ def kendall(pred: Sequence[float], actual: Sequence[float]) -> float:
     return float(kendalltau(p[ok], a[ok]).statistic) if ok.sum() >= 3 else float("nan")
 
 
+def query_counts(max_queries: int) -> list[int]:
+    """The query counts the protocol reports: 50 and 100, those a run reached, or its last
+    count when it stopped before 50 (a short check run)."""
+    return [q for q in (50, 100) if q <= max_queries] or [int(max_queries)]
+
+
 def regrets(curves: pd.DataFrame, best: float | pd.Series, at: Sequence[int]) -> pd.DataFrame:
     """Validation regret per (strategy, seed) after each number of queries in `at`.
 
