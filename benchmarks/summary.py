@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+from variants import VARIANTS
 
 HERE = Path(__file__).resolve().parent
 
@@ -130,7 +131,58 @@ def _protocol_sections(results: Path) -> list[str]:
             lines += ["", "Value model's Kendall tau, mean over rounds (next round's children; "
                       "table's top 10 %):", "",
                       means.to_markdown(index=False, floatfmt=".3f")]  # fmt: skip
+        if pairs.exists():
+            lines += _ablation(results, name)
     return lines
+
+
+def _versus(pairs: pd.DataFrame, a: str, b: str, queries: int) -> str:
+    """Wins/ties/losses and p of `a` against `b` at `queries`, as "W/T/L, p" (either
+    order in the pairs table)."""
+    for x, y, flip in ((a, b, False), (b, a, True)):
+        hit = pairs[(pairs["a"] == x) & (pairs["b"] == y) & (pairs["queries"] == queries)]
+        if not hit.empty:
+            r = hit.iloc[0]
+            w, l_ = (r["losses"], r["wins"]) if flip else (r["wins"], r["losses"])
+            return f"{w}/{r['ties']}/{l_}, {r['p']:.2g}"
+    return ""
+
+
+def _ablation(results: Path, name: str) -> list[str]:
+    """#15's ablation table: today's autosnap, then one component more per row
+    (benchmarks/variants.py), against evolution and random by the protocol."""
+    regret = pd.read_csv(results / f"{name}_regret.csv")
+    pairs = pd.read_csv(results / f"{name}_pairs.csv")
+    pred_path = results / f"{name}_predictor.csv"
+    pred = pd.read_csv(pred_path) if pred_path.exists() else pd.DataFrame()
+    groups = regret.groupby("dataset") if "dataset" in regret.columns else [("", regret)]
+    rows = []
+    for dataset, reg in groups:
+        pr = pairs[pairs["dataset"] == dataset] if dataset else pairs
+        present = [v for v in VARIANTS if v in set(reg["strategy"])]
+        for i, v in enumerate(present):
+            at = reg[reg["strategy"] == v].set_index("queries")
+            last = at.index.max()
+            tau = pred[pred["strategy"] == v] if not pred.empty else pred
+            if dataset and not tau.empty:
+                tau = tau[tau["dataset"] == dataset]
+            rows.append({
+                **({"dataset": dataset} if dataset else {}), "variant": v,
+                "seeds": int(at["seeds"].min()),
+                **{f"regret@{q}": f"{at.at[q, 'regret_mean']:.4f} ± {at.at[q, 'regret_sd']:.4f}"
+                   for q in at.index},
+                **{f"vs evolution @{q}": _versus(pr, v, "evolution", q) for q in at.index},
+                **{f"vs random @{q}": _versus(pr, v, "random", q) for q in at.index},
+                f"vs row above @{last}": _versus(pr, v, present[i - 1], last) if i else "",
+                "next-round tau": f"{tau['tau_next'].mean():.2f}" if not tau.empty else "",
+            })  # fmt: skip
+    if not rows:
+        return []
+    return ["", "Ablation (issue #15): each row adds one component to the row above "
+            "(`benchmarks/variants.py`); W/T/L of the row against evolution, random and the row "
+            "above, paired Wilcoxon p; next-round tau: the value model's Kendall tau on the next "
+            "round's children, mean over rounds:", "",
+            pd.DataFrame(rows).to_markdown(index=False)]  # fmt: skip
 
 
 def write_summary(results: str | Path = HERE / "results") -> Path:

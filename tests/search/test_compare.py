@@ -118,6 +118,30 @@ def test_a_stopped_strategy_benchmark_keeps_its_finished_searches(toy_table, tmp
     assert len(list(tmp_path.glob("*.json"))) == 8
 
 
+def test_the_ablation_table_reads_each_variant_against_the_baselines(toy_table, tmp_path):
+    """benchmarks/summary.py's ablation rows come from the protocol's own tables: one row
+    per variant in variants.py's order, W/T/L seen from the variant whichever way round
+    the pairs table holds it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from summary import _ablation
+    from variants import run_all
+
+    vm = ValueModelConfig(hidden=32, steps=30, random_pool=30)
+    names = ["random", "autosnap+pool", "autosnap"]
+    curves, pred = run_all(toy_table, names, 3, 2, 4, vm, 1, tmp_path / "work")
+    reg = compare.regrets(curves, toy_table.best_valid, [4, 8])
+    compare.summary(reg).to_csv(tmp_path / "toy_regret.csv", index=False)
+    pairs = compare.pairs(reg, first="random")  # random first: every pair the other way
+    pairs.to_csv(tmp_path / "toy_pairs.csv", index=False)
+    pred.to_csv(tmp_path / "toy_predictor.csv", index=False)
+    table = "\n".join(_ablation(tmp_path, "toy"))
+    rows = [line for line in table.splitlines() if line.startswith("| autosnap")]
+    assert [r.split("|")[1].strip() for r in rows] == ["autosnap", "autosnap+pool"]
+    r = pairs[(pairs["queries"] == 8) & (pairs["b"] == "autosnap+pool")].iloc[0]
+    assert r["a"] == "random"
+    assert f"{r['losses']}/{r['ties']}/{r['wins']}, {r['p']:.2g}" in rows[1]
+
+
 def test_tabular_searches_share_round_zero_and_query_only_members(toy_table):
     vm = ValueModelConfig(hidden=32, steps=30, random_pool=30)
     runs = {}
