@@ -178,10 +178,11 @@ def _ablation(results: Path, name: str) -> list[str]:
             })  # fmt: skip
     if not rows:
         return []
-    return ["", "Ablation (issue #15): each row adds one component to the row above "
-            "(`benchmarks/variants.py`); W/T/L of the row against evolution, random and the row "
-            "above, paired Wilcoxon p; next-round tau: the value model's Kendall tau on the next "
-            "round's children, mean over rounds:", "",
+    return ["", "Ablation (issue #15): the cumulative variants of `benchmarks/variants.py` in "
+            "order, each adding its component to those before it (a variant not yet run has no "
+            "row, so the row above may be more than one step back); W/T/L of the row against "
+            "evolution, random and the row above, paired Wilcoxon p; next-round tau: the value "
+            "model's Kendall tau on the next round's children, mean over rounds:", "",
             pd.DataFrame(rows).to_markdown(index=False)]  # fmt: skip
 
 
