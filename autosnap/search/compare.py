@@ -87,4 +87,6 @@ def pairs(reg: pd.DataFrame, first: str | None = None) -> pd.DataFrame:
         for a, b in combinations(names, 2):
             out.append({**dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)),
                         **paired(g, a, b)})  # fmt: skip
-    return pd.DataFrame(out)
+    # the columns also when there is no pair (one strategy): the CSV keeps its header
+    cols = [*keys, "a", "b", "seeds", "wins", "ties", "losses", "p", "mean_diff"]
+    return pd.DataFrame(out, columns=cols)

@@ -79,6 +79,7 @@ def test_regret_and_percentile():
     assert list(summ["regret_mean"].round(6)) == [0.3, 0.05]
     pct = compare.percentile(pd.Series([0.5, 0.9]), np.array([0.1, 0.5, 0.7, 0.9]))
     assert list(pct) == [50.0, 100.0]
+    assert list(compare.pairs(reg).columns[-3:]) == ["losses", "p", "mean_diff"]  # no pair
     assert compare.query_counts(100) == [50, 100]
     assert compare.query_counts(70) == [50]
     assert compare.query_counts(30) == [30]  # a short check run: its last count
