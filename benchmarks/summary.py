@@ -162,7 +162,6 @@ def _ablation(results: Path, name: str) -> list[str]:
         present = [v for v in VARIANTS if v in set(reg["strategy"])]
         for i, v in enumerate(present):
             at = reg[reg["strategy"] == v].set_index("queries")
-            last = at.index.max()
             tau = pred[pred["strategy"] == v] if not pred.empty else pred
             if dataset and not tau.empty:
                 tau = tau[tau["dataset"] == dataset]
@@ -173,7 +172,8 @@ def _ablation(results: Path, name: str) -> list[str]:
                    for q in at.index},
                 **{f"vs evolution @{q}": _versus(pr, v, "evolution", q) for q in at.index},
                 **{f"vs random @{q}": _versus(pr, v, "random", q) for q in at.index},
-                f"vs row above @{last}": _versus(pr, v, present[i - 1], last) if i else "",
+                **{f"vs row above @{q}": _versus(pr, v, present[i - 1], q) if i else ""
+                   for q in at.index},
                 "next-round tau": f"{tau['tau_next'].mean():.2f}" if not tau.empty else "",
             })  # fmt: skip
     if not rows:
