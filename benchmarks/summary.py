@@ -111,28 +111,30 @@ def _rows(results: Path) -> list[tuple[str, str, str, str]]:
 
 def _protocol_sections(results: Path) -> list[str]:
     """Every strategy comparison's protocol tables (autosnap.search.compare), in full:
-    validation regret per strategy, the paired tests, the predictor's mean taus."""
+    validation regret per strategy, the paired tests, the predictor's mean taus, and
+    #15's ablation table from the same three tables."""
     lines: list[str] = []
-    for regret in sorted(results.glob("*_regret.csv")):
-        name = regret.name.removesuffix("_regret.csv")
+    for regret_path in sorted(results.glob("*_regret.csv")):
+        name = regret_path.name.removesuffix("_regret.csv")
+        regret = pd.read_csv(regret_path).drop(columns="machine", errors="ignore")
         lines += ["", f"## {name}: the comparison protocol", "",
                   "Validation regret (mean, sd over seeds) at the protocol's query counts:", "",
-                  pd.read_csv(regret).drop(columns="machine", errors="ignore")
-                  .to_markdown(index=False, floatfmt=".4g")]  # fmt: skip
-        pairs = results / f"{name}_pairs.csv"
-        if pairs.exists():
+                  regret.to_markdown(index=False, floatfmt=".4g")]  # fmt: skip
+        pairs_path = results / f"{name}_pairs.csv"
+        pairs = pd.read_csv(pairs_path) if pairs_path.exists() else None
+        if pairs is not None:
             lines += ["", "Paired Wilcoxon signed-rank tests (wins / ties / losses of a vs b):",
-                      "", pd.read_csv(pairs).to_markdown(index=False, floatfmt=".3g")]  # fmt: skip
-        pred = results / f"{name}_predictor.csv"
-        if pred.exists():
-            df = pd.read_csv(pred)
-            keys = [c for c in ("dataset", "strategy") if c in df.columns]
-            means = df.groupby(keys)[["tau_next", "tau_top10"]].mean().reset_index()
+                      "", pairs.to_markdown(index=False, floatfmt=".3g")]  # fmt: skip
+        pred_path = results / f"{name}_predictor.csv"
+        pred = pd.read_csv(pred_path) if pred_path.exists() else pd.DataFrame()
+        if not pred.empty:
+            keys = [c for c in ("dataset", "strategy") if c in pred.columns]
+            means = pred.groupby(keys)[["tau_next", "tau_top10"]].mean().reset_index()
             lines += ["", "Value model's Kendall tau, mean over rounds (next round's children; "
                       "table's top 10 %):", "",
                       means.to_markdown(index=False, floatfmt=".3f")]  # fmt: skip
-        if pairs.exists():
-            lines += _ablation(results, name)
+        if pairs is not None:
+            lines += _ablation(regret, pairs, pred)
     return lines
 
 
@@ -148,13 +150,10 @@ def _versus(pairs: pd.DataFrame, a: str, b: str, queries: int) -> str:
     return ""
 
 
-def _ablation(results: Path, name: str) -> list[str]:
-    """#15's ablation table: today's autosnap, then one component more per row
-    (benchmarks/variants.py), against evolution and random by the protocol."""
-    regret = pd.read_csv(results / f"{name}_regret.csv")
-    pairs = pd.read_csv(results / f"{name}_pairs.csv")
-    pred_path = results / f"{name}_predictor.csv"
-    pred = pd.read_csv(pred_path) if pred_path.exists() else pd.DataFrame()
+def _ablation(regret: pd.DataFrame, pairs: pd.DataFrame, pred: pd.DataFrame) -> list[str]:
+    """#15's ablation table from a benchmark's regret, pairs and predictor tables: today's
+    autosnap, then one component more per row (benchmarks/variants.py), against evolution
+    and random by the protocol."""
     groups = regret.groupby("dataset") if "dataset" in regret.columns else [("", regret)]
     rows = []
     for dataset, reg in groups:

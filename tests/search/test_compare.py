@@ -131,11 +131,8 @@ def test_the_ablation_table_reads_each_variant_against_the_baselines(toy_table, 
     names = ["random", "autosnap+pool", "autosnap"]
     curves, pred = run_all(toy_table, names, 3, 2, 4, vm, 1, tmp_path / "work")
     reg = compare.regrets(curves, toy_table.best_valid, [4, 8])
-    compare.summary(reg).to_csv(tmp_path / "toy_regret.csv", index=False)
     pairs = compare.pairs(reg, first="random")  # random first: every pair the other way
-    pairs.to_csv(tmp_path / "toy_pairs.csv", index=False)
-    pred.to_csv(tmp_path / "toy_predictor.csv", index=False)
-    table = "\n".join(_ablation(tmp_path, "toy"))
+    table = "\n".join(_ablation(compare.summary(reg), pairs, pred))
     rows = [line for line in table.splitlines() if line.startswith("| autosnap")]
     assert [r.split("|")[1].strip() for r in rows] == ["autosnap", "autosnap+pool"]
     r = pairs[(pairs["queries"] == 8) & (pairs["b"] == "autosnap+pool")].iloc[0]
