@@ -53,11 +53,13 @@ def run_search(cfg: dict, name: str, seed: int, work: Path, data: Path) -> list[
     search = {**cfg.get("search", {}), **options, "strategy": strategy, "seed": seed}
     value_model = {**(cfg.get("value_model") or {}), **model_keys}
     sc = stages.search_config(search)
-    run = work / f"{name}_seed{seed}"
+    run = run_dir(work, name, seed)
     pretrained = None
     if value_model_config(value_model).pretrain_steps > 0:
-        # once per work folder, as the workflow's rule pretrain does once per run
-        pretrained = work / f"pretrained_{name}.pt"
+        # once per setting, as the workflow's rule pretrain does once per run: keyed by
+        # what pretraining reads (the grammar's search keys, the value model), not by seed
+        setting = ({k: v for k, v in search.items() if k != "seed"}, value_model)
+        pretrained = work / f"pretrained_{digest(setting)}.pt"
         if not pretrained.exists():
             stages.pretrain(search, value_model, pretrained)
     timing = []
@@ -95,12 +97,18 @@ def run_search(cfg: dict, name: str, seed: int, work: Path, data: Path) -> list[
     return timing
 
 
+def run_dir(work: Path, name: str, seed: int) -> Path:
+    """A search's work folder, keyed by its variant's settings too, so a changed
+    variant in benchmarks/variants.py starts afresh instead of reusing a stale run."""
+    return work / f"{name}_{digest(VARIANTS.get(name))}_seed{seed}"
+
+
 def curves(work: Path, strategies: list[str], seeds: list[int], rounds: int) -> pd.DataFrame:
     """Best validation value (and its landmark error) after each child, per search."""
     frames = []
     for strategy in strategies:
         for seed in seeds:
-            run = work / f"{strategy}_seed{seed}" / f"round_{rounds - 1}" / "history.parquet"
+            run = run_dir(work, strategy, seed) / f"round_{rounds - 1}" / "history.parquet"
             hist = read_table(run).sort_values(["round", "slot"]).reset_index(drop=True)
             value = hist["value"].where(hist["status"] == "ok")
             best_at = [value[: i + 1].idxmax() if value[: i + 1].notna().any() else None
