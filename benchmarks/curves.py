@@ -18,12 +18,16 @@ def plot_regret(panels: list[tuple[pd.DataFrame, str, str]], path: Path) -> None
     from autosnap.data.figures import save
 
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    # one colour per strategy in every panel, though a panel may lack some strategies
+    names = sorted({s for df, *_ in panels for s in df["strategy"].unique()})
+    colour = dict(zip(names, plt.get_cmap("tab10").colors, strict=False))
     for ax, (df, title, ylabel) in zip(axes[0], panels, strict=True):
         for strategy, g in df.groupby("strategy"):
             stats = g.groupby("queries")["regret"].agg(["mean", "std"])
-            ax.plot(stats.index, stats["mean"], label=strategy)
+            c = colour.get(strategy, "black")
+            ax.plot(stats.index, stats["mean"], label=strategy, color=c)
             ax.fill_between(stats.index, stats["mean"] - stats["std"],
-                            stats["mean"] + stats["std"], alpha=0.2)  # fmt: skip
+                            stats["mean"] + stats["std"], alpha=0.1, color=c)  # fmt: skip
         ax.set_title(title)
         ax.set_xlabel("queries (children trained)")
         ax.set_ylabel(ylabel)
