@@ -43,8 +43,9 @@ pytestmark = [
 SITE = {"resources": {"slurm_account": "autosnap", "cpu_partition": "debug",
                       "gpu_partition": "debug", "child_mem_mb": 1000,
                       "child_runtime_min": 10}}  # fmt: skip
-#: One final seed instead of smoke's two: the four final runs still make one group job,
-#: and the module, the suite's long pole, runs about a Slurm job and 4 trainings shorter.
+#: One final seed instead of smoke's two: the four final runs (best1, random and the two
+#: baselines) still go through the group `final`, and the module, the suite's long
+#: pole, runs 4 trainings and at least one Slurm job shorter.
 ONE_FINAL_SEED = {"final": {"seeds": [0]}}
 #: Rules that run in the Snakemake process itself (localrules), never through the queue.
 LOCAL_RULES = ("sample_initial", "collect", "fit", "propose", "random_proposals",
