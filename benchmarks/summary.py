@@ -178,8 +178,9 @@ def _ablation(regret: pd.DataFrame, pairs: pd.DataFrame, pred: pd.DataFrame) -> 
     if not rows:
         return []
     return ["", "Ablation (issue #15): the cumulative variants of `benchmarks/variants.py` in "
-            "order, each adding its component to those before it (a variant not yet run has no "
-            "row, so the row above may be more than one step back); W/T/L of the row against "
+            "order, each adding its component to those before it, the last ones (`-beta`, `-ucb`) "
+            "taking one back (a variant not yet run has no row, so the row above may be more "
+            "than one step back); W/T/L of the row against "
             "evolution, random and the row above, paired Wilcoxon p; next-round tau: the value "
             "model's Kendall tau on the next round's children, mean over rounds:", "",
             pd.DataFrame(rows).to_markdown(index=False)]  # fmt: skip

@@ -2,7 +2,9 @@
 
 Each variant is a name (the `strategy` column of the curves) and the `search:` and
 `value_model:` keys it sets on top of the tabular settings and the demo's value model.
-The steps are cumulative, so the table reads top to bottom as "what each addition did".
+The steps are cumulative, so the table reads top to bottom as "what each addition did";
+the last two take back, one part at a time, the component the middle of the table did
+not support.
 """
 
 from __future__ import annotations
@@ -37,6 +39,18 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "autosnap+pretrain": (
         {"candidates": 200, "beta": 1.0, "trust_radius": 1.0},
         {"heads": 5, "pretrain_steps": 3000, "steps": 300},
+    ),  # fmt: skip
+    # - the exploration bonus (beta 0): the 5 heads' mean alone scores and steers
+    "autosnap+pretrain-beta": (
+        {"candidates": 200, "trust_radius": 1.0},
+        {"heads": 5, "pretrain_steps": 3000, "steps": 300},
+    ),  # fmt: skip
+    # - uncertainty altogether (one head, no UCB): UCB was behind the pool alone (SNAP-Bench
+    #   and cora at 50 queries), so this asks whether pool, trust and pretraining do as
+    #   well without it; on cora and citeseer they do not (README of benchmarks/)
+    "autosnap+pretrain-ucb": (
+        {"candidates": 200, "trust_radius": 1.0},
+        {"pretrain_steps": 3000, "steps": 300},
     ),  # fmt: skip
 }
 
