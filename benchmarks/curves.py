@@ -6,10 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 
+#: strategies whose spread over seeds the figure draws
+BANDS = ("evolution", "random")
+
 
 def plot_regret(panels: list[tuple[pd.DataFrame, str, str]], path: Path) -> None:
     """One panel per (frame, title, y label): a line per strategy of the frame (columns
-    strategy, queries, regret) with its spread over seeds, on a log scale."""
+    strategy, queries, regret), on a log scale. Only the baselines (`BANDS`) draw their
+    spread over seeds: it shows the noise a difference must beat, and the bands of a
+    whole ablation's variants overlap into one grey."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,8 +31,9 @@ def plot_regret(panels: list[tuple[pd.DataFrame, str, str]], path: Path) -> None
             stats = g.groupby("queries")["regret"].agg(["mean", "std"])
             c = colour.get(strategy, "black")
             ax.plot(stats.index, stats["mean"], label=strategy, color=c)
-            ax.fill_between(stats.index, stats["mean"] - stats["std"],
-                            stats["mean"] + stats["std"], alpha=0.1, color=c)  # fmt: skip
+            if strategy in BANDS:
+                ax.fill_between(stats.index, stats["mean"] - stats["std"],
+                                stats["mean"] + stats["std"], alpha=0.12, color=c)  # fmt: skip
         ax.set_title(title)
         ax.set_xlabel("queries (children trained)")
         ax.set_ylabel(ylabel)

@@ -145,7 +145,7 @@ def protocol(curves: pd.DataFrame, bench: Lookup, out: Path) -> None:
     publish(summ, out, "snapbench_regret")
     publish(compare.pairs(reg, first="autosnap"), out, "snapbench_pairs")
     regret = curves.assign(regret=bench.best_valid - curves["best_valid"])
-    plot_regret([(regret, "SNAP-Bench", "validation regret (mean ± sd over seeds)")],
+    plot_regret([(regret, "SNAP-Bench", "validation regret (mean over seeds, band ± sd)")],
                 out / "snapbench.png")  # fmt: skip
 
 
