@@ -3,8 +3,8 @@
 Each variant is a name (the `strategy` column of the curves) and the `search:` and
 `value_model:` keys it sets on top of the tabular settings and the demo's value model.
 The steps are cumulative, so the table reads top to bottom as "what each addition did";
-the last two take back, one part at a time, the component the middle of the table did
-not support.
+the last two take back, one part at a time, the component (UCB) that SNAP-Bench and cora
+did not support.
 """
 
 from __future__ import annotations
