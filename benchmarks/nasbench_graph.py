@@ -112,7 +112,6 @@ def main() -> None:
     if args.from_curves:
         df = pd.read_csv(out / "nasbench_graph_curves.csv")
         protocol(df, pd.DataFrame(), out)
-        figure(df, out)
         return
     vm = demo_value_model(args.value_model)
     curves, predictor = [], []
@@ -148,23 +147,13 @@ def main() -> None:
     )  # fmt: skip
     final.to_csv(out / "nasbench_graph_final.csv", index=False, float_format="%.5f")
     protocol(df, pred, out)
-    figure(df, out)
-
-
-def figure(df: pd.DataFrame, out: Path) -> None:
-    """Validation regret per query, one panel per dataset: the quantity the protocol's
-    tables compare (the curves' `regret` column is the test regret, secondary)."""
-    best = df["dataset"].map({d: lookup(d)[0].best_valid for d in df["dataset"].unique()})
-    valid = df.assign(regret=best - df["best_valid"])
-    plot_regret([(valid[valid["dataset"] == d], f"NAS-Bench-Graph {d}",
-                  "validation regret (mean over seeds, band ± sd)")
-                 for d in valid["dataset"].unique()], out / "nasbench_graph.png")  # fmt: skip
 
 
 def protocol(df: pd.DataFrame, pred: pd.DataFrame, out: Path) -> None:
     """The comparison protocol (autosnap.search.compare): validation regret at 50 and 100
     queries, paired Wilcoxon with wins / ties / losses, and the predictor's Kendall tau
-    (`pred`: mean per dataset, strategy and round)."""
+    (`pred`: mean per dataset, strategy and round); the figure shows validation regret
+    per query too (the curves' `regret` column is the test regret, secondary)."""
     at = compare.query_counts(df["queries"].max())
     best_valid = pd.Series({d: lookup(d)[0].best_valid for d in df["dataset"].unique()})
     reg = compare.regrets(df, best_valid, at)
@@ -172,6 +161,10 @@ def protocol(df: pd.DataFrame, pred: pd.DataFrame, out: Path) -> None:
     publish(compare.pairs(reg, first="autosnap"), out, "nasbench_graph_pairs")
     if not pred.empty:
         publish(pred, out, "nasbench_graph_predictor")
+    valid = df.assign(regret=df["dataset"].map(best_valid) - df["best_valid"])
+    plot_regret([(valid[valid["dataset"] == d], f"NAS-Bench-Graph {d}",
+                  "validation regret (mean over seeds, band ± sd)")
+                 for d in valid["dataset"].unique()], out / "nasbench_graph.png")  # fmt: skip
 
 
 if __name__ == "__main__":
