@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-from variants import VARIANTS
+from variants import BASE, VARIANTS
 
 HERE = Path(__file__).resolve().parent
 
@@ -159,30 +159,30 @@ def _ablation(regret: pd.DataFrame, pairs: pd.DataFrame, pred: pd.DataFrame) -> 
     for dataset, reg in groups:
         pr = pairs[pairs["dataset"] == dataset] if dataset else pairs
         present = [v for v in VARIANTS if v in set(reg["strategy"])]
-        for i, v in enumerate(present):
+        for v in present:
+            base = BASE.get(v, "") if BASE.get(v) in present else ""
             at = reg[reg["strategy"] == v].set_index("queries")
             tau = pred[pred["strategy"] == v] if not pred.empty else pred
             if dataset and not tau.empty:
                 tau = tau[tau["dataset"] == dataset]
             rows.append({
-                **({"dataset": dataset} if dataset else {}), "variant": v,
+                **({"dataset": dataset} if dataset else {}), "variant": v, "base": base,
                 "seeds": int(at["seeds"].min()),
                 **{f"regret@{q}": f"{at.at[q, 'regret_mean']:.4f} ± {at.at[q, 'regret_sd']:.4f}"
                    for q in at.index},
                 **{f"vs evolution @{q}": _versus(pr, v, "evolution", q) for q in at.index},
                 **{f"vs random @{q}": _versus(pr, v, "random", q) for q in at.index},
-                **{f"vs row above @{q}": _versus(pr, v, present[i - 1], q) if i else ""
-                   for q in at.index},
+                **{f"vs base @{q}": _versus(pr, v, base, q) if base else "" for q in at.index},
                 "next-round tau": f"{tau['tau_next'].mean():.2f}" if not tau.empty else "",
             })  # fmt: skip
     if not rows:
         return []
-    return ["", "Ablation (issue #15): the cumulative variants of `benchmarks/variants.py` in "
-            "order, each adding its component to those before it, the last ones (`-beta`, `-ucb`) "
-            "taking one back (a variant not yet run has no row, so the row above may be more "
-            "than one step back); W/T/L of the row against "
-            "evolution, random and the row above, paired Wilcoxon p; next-round tau: the value "
-            "model's Kendall tau on the next round's children, mean over rounds:", "",
+    return ["", "Ablation (issue #15): the variants of `benchmarks/variants.py` in order, "
+            "each changing one component of its base (`variants.BASE`: the cumulative steps "
+            "add one, `-beta` and `-ucb` take one back, `+region` replaces the step-only "
+            "trust region); W/T/L of the row against evolution, random and its base, paired "
+            "Wilcoxon p; next-round tau: the value model's Kendall tau on the next round's "
+            "children, mean over rounds:", "",
             pd.DataFrame(rows).to_markdown(index=False)]  # fmt: skip
 
 
