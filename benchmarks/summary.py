@@ -179,10 +179,9 @@ def _ablation(regret: pd.DataFrame, pairs: pd.DataFrame, pred: pd.DataFrame) -> 
         return []
     return ["", "Ablation (issue #15): the variants of `benchmarks/variants.py` in order, "
             "each changing one component of its base (`variants.BASE`: the cumulative steps "
-            "add one, `-beta` and `-ucb` take one back, `+region` replaces the step-only "
-            "trust region); W/T/L of the row against evolution, random and its base, paired "
-            "Wilcoxon p; next-round tau: the value model's Kendall tau on the next round's "
-            "children, mean over rounds:", "",
+            "add one, `-beta` and `-ucb` take one back); W/T/L of the row against evolution, "
+            "random and its base, paired Wilcoxon p; next-round tau: the value model's "
+            "Kendall tau on the next round's children, mean over rounds:", "",
             pd.DataFrame(rows).to_markdown(index=False)]  # fmt: skip
 
 

@@ -3,8 +3,8 @@
 Each variant is a name (the `strategy` column of the curves) and the `search:` and
 `value_model:` keys it sets on top of the tabular settings and the demo's value model.
 The steps are cumulative, so the table reads top to bottom as "what each addition did";
-the next two take back, one part at a time, the component (UCB) that SNAP-Bench and cora
-did not support; the last replaces the step-only trust region by a region.
+the last two take back, one part at a time, the component (UCB) that SNAP-Bench and cora
+did not support.
 """
 
 from __future__ import annotations
@@ -52,13 +52,6 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"candidates": 200, "trust_radius": 1.0},
         {"pretrain_steps": 3000, "steps": 300},
     ),  # fmt: skip
-    # all-on with a trust region that is a region: candidates within 2 mutations of the
-    #   top SNAPs (latent scale of one mutation, not of the few children), the walk inside
-    #   it; the step-only trust region had let demo walks go 6-35 latent units out
-    "autosnap+region": (
-        {"candidates": 200, "beta": 1.0, "region": 2.0},
-        {"heads": 5, "pretrain_steps": 3000, "steps": 300},
-    ),  # fmt: skip
 }
 
 #: the variant each one changes: the row it is compared with in the ablation table
@@ -69,7 +62,6 @@ BASE: dict[str, str] = {
     "autosnap+pretrain": "autosnap+trust",
     "autosnap+pretrain-beta": "autosnap+pretrain",
     "autosnap+pretrain-ucb": "autosnap+pretrain-beta",
-    "autosnap+region": "autosnap+pretrain",
 }
 
 

@@ -24,16 +24,13 @@ the data, so a step means the same in every round and every model), taken
 codes the decoder knows); the radius doubles after a round whose ascent children did
 well and halves after one where none did.
 
-That step is measured on the children, and with few of them (8 in a demo round) their
-nearest neighbours are far apart: in the demo one step was as long as a typical code
-(about 3 latent units, where one mutation moves a code about 1.4), so walks of up to
-`max_steps` steps went 6-35 units out and the linear head, which extrapolates without
-bound, ranked the farthest decodes first. `search.region` > 0 makes the region a region,
-as trust-region BO (TuRBO) does: its radius is `region` mutations (the median latent
-distance between the top SNAPs and their mutations, a scale of the space, not of how
-many children there are), adapted by success as above; the walk spans it in `max_steps`
-steps, and a candidate of any origin farther than the radius from every top SNAP is not
-taken (the nearest K are, if fewer than K lie inside).
+With few children that step is long: their nearest neighbours are far apart (in a demo
+round of 8, one step was as long as a typical code, 3.1 latent units where a mutation
+moves a code about 1.4), so walks go 6-35 units out and the linear head ranks the
+farthest decodes first. Bounding every candidate to a region of 2 mutations around the
+top SNAPs (commit 8034175, `search.region`) was measured and not kept: worse than this
+at 50 queries on SNAP-Bench (1/12/7, p = 0.14) and cora (3/5/12, p = 0.038), better only
+on citeseer (12/0/8, p = 0.22); the far picks are exploration that pays on the tables.
 """
 
 from __future__ import annotations
@@ -102,32 +99,6 @@ def neighbour_scale(model: ValueModel, snaps: list[str]) -> float:
     d = torch.cdist(codes, codes)
     d.fill_diagonal_(float("inf"))
     return float(d.min(dim=1).values.median().clamp(min=1e-3))
-
-
-def mutation_scale(model: ValueModel, best: list[str], grammar: gr.TokenGrammar,
-                   rng: random.Random, per: int = 4) -> float:  # fmt: skip
-    """Median latent distance between a top SNAP's code and those of its mutations."""
-    pairs = [(s.split(), gr.mutate(grammar, s.split(), rng)) for s in best for _ in range(per)]
-    pairs = [(a, b) for a, b in pairs if b is not None and b != a]
-    if not pairs:
-        return 1.0
-    d = model.encode([a for a, _ in pairs]) - model.encode([b for _, b in pairs])
-    return float(d.norm(dim=1).median().clamp(min=1e-3))
-
-
-def inside(cands: pd.DataFrame, model: ValueModel, best: list[str], region: float, k: int
-           ) -> pd.DataFrame:  # fmt: skip
-    """The candidates whose code lies within `region` of a top SNAP's (the k nearest if
-    fewer do)."""
-    import torch
-
-    codes = model.encode([s.split() for s in cands["snap"]])
-    d = torch.cdist(codes, model.encode([s.split() for s in best])).min(dim=1).values
-    distance = pd.Series(d.numpy(), index=cands.index)
-    keep = distance <= region
-    if keep.sum() < k:
-        keep = distance.rank(method="first") <= k
-    return cands[keep]
 
 
 def ascent(pool: Pool, model: ValueModel, best: list[str], cfg: SearchConfig,
@@ -204,12 +175,8 @@ def scored_proposals(history: pd.DataFrame | None, cfg: SearchConfig, k: int, ro
     rng = random.Random(cfg.round_seed(round_))
     pool = Pool(grammar, set(known))
     best = ranked(history)["snap"].head(cfg.top).tolist()
-    radius = region = 0.0
-    if cfg.region > 0:
-        scale = mutation_scale(model, best, grammar, random.Random(cfg.round_seed(round_) + 1))
-        region = cfg.region * scale * radius_scale(history, cfg)
-        radius = region / cfg.max_steps  # the walk spans the region
-    elif cfg.trust_radius > 0:
+    radius = 0.0
+    if cfg.trust_radius > 0:
         radius = cfg.trust_radius * neighbour_scale(model, evaluated(history)["snap"].tolist())
         radius *= radius_scale(history, cfg)
     ascent(pool, model, best, cfg, radius)
@@ -222,16 +189,13 @@ def scored_proposals(history: pd.DataFrame | None, cfg: SearchConfig, k: int, ro
                                 exclude=pool.known, at_most=True):  # fmt: skip
         pool.add(seq, "random")
     cands = pd.DataFrame(pool.rows)
-    if region > 0:
-        cands = inside(cands, model, best, region, k)
     mean, sd = model.predict_spread([s.split() for s in cands["snap"]])
     cands["predicted_value"] = mean
     cands["score"] = mean + cfg.beta * sd
     picked = select(cands, k, cfg.per_parent)
     log.info(
-        "autosnap candidates: %d (%d ascent, step %.3f, %s), picked %s",
-        len(pool.rows), n_ascent, radius,
-        f"{len(cands)} within a region of {region:.3f}" if region else "no region",
+        "autosnap candidates: %d (%d ascent, radius %.3f), picked %s",
+        len(cands), n_ascent, radius,
         ", ".join(f"{o} {n}" for o, n in picked["origin"].value_counts().items()),
     )  # fmt: skip
     return picked.drop(columns="score").to_dict("records")

@@ -44,11 +44,6 @@ class SearchConfig:
     #: autosnap: latent step in units of the children's median nearest-neighbour code
     #: distance, walked iteratively and adapted by success (0: `step * growth**j`).
     trust_radius: float = 0.0
-    #: autosnap with candidates: a trust region of this many mutations (the median latent
-    #: distance of one mutation of the top SNAPs) around the top SNAPs, adapted by
-    #: success; candidates outside it are not taken and the ascent walk spans it
-    #: (0: no region). Replaces `trust_radius`'s step scale.
-    region: float = 0.0
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -57,10 +52,6 @@ class SearchConfig:
             raise ValueError("children and rounds must be at least 1")
         if not 1 <= self.min_len <= self.max_len:
             raise ValueError(f"need 1 <= min_len <= max_len, got {self.min_len}, {self.max_len}")
-        if self.region > 0 and (self.trust_radius > 0 or self.candidates < 1):
-            raise ValueError("region needs candidates > 0 and trust_radius 0 (the region sets "
-                             f"the walk's step), got candidates {self.candidates}, "
-                             f"trust_radius {self.trust_radius}")  # fmt: skip
 
     @property
     def grammar(self) -> SnapGrammar:

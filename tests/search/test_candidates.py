@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 
 import numpy as np
@@ -11,9 +10,8 @@ import pytest
 import torch
 from helpers import THREADS
 
-from autosnap.search.candidates import mutation_scale, neighbour_scale, radius_scale, select
+from autosnap.search.candidates import neighbour_scale, radius_scale, select
 from autosnap.search.config import SearchConfig
-from autosnap.search.history import ranked
 from autosnap.search.strategies import propose
 from autosnap.search.tabular import Lookup, run_search
 from autosnap.search.value_model import (
@@ -134,32 +132,6 @@ def test_the_scored_pool_proposes_k_new_valid_snaps_reproducibly(children, trust
         steps = props.loc[props["origin"] == "ascent", "step"] / r
         np.testing.assert_allclose(steps, steps.round(), atol=1e-6)
         assert (steps <= cfg.max_steps + 1e-6).all()
-
-
-def test_the_region_takes_candidates_near_the_best_snaps_only(children):
-    """With `region`, every proposal lies within the region around the top SNAPs; the
-    pool without it takes some from farther out (the linear head extrapolates)."""
-    snaps, model = children
-    history = history_of(snaps)
-    best = ranked(history)["snap"].head(6).tolist()
-    cfg = SearchConfig(max_len=MAX_LEN, top=6, candidates=120, per_parent=2, region=1.0)
-    radius = cfg.region * mutation_scale(model, best, GRAMMAR, random.Random(cfg.round_seed(1) + 1))
-
-    def distance(props: pd.DataFrame) -> np.ndarray:
-        codes = model.encode([s.split() for s in props["snap"]])
-        return torch.cdist(codes, model.encode([s.split() for s in best])).min(dim=1).values.numpy()
-
-    near = distance(propose(history, cfg, 1, model, k=10))
-    far = distance(propose(history, replace(cfg, region=0.0), 1, model, k=10))
-    assert (near <= radius + 1e-5).all()
-    assert far.max() > radius
-
-
-def test_the_region_needs_the_pool_and_replaces_the_step_scale():
-    with pytest.raises(ValueError, match="region needs candidates"):
-        SearchConfig(region=1.0)
-    with pytest.raises(ValueError, match="trust_radius"):
-        SearchConfig(candidates=50, region=1.0, trust_radius=1.0)
 
 
 def test_the_pool_picks_what_the_model_prefers(children):
