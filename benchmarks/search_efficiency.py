@@ -13,8 +13,6 @@ Writes benchmarks/results/search_efficiency_{curves,final,timing,regret,pairs}.c
 search_efficiency.png; a run that was stopped resumes where it stopped (work files in
 benchmarks/work/search_efficiency/, with each round's times), so seeds can also run as
 separate processes side by side and a last call with all of them writes the tables.
-With --add, the tables keep the rows of strategies this call did not run, so a new
-variant can join the committed ones without rerunning them.
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from curves import merge_earlier  # noqa: E402
 from machine import machine  # noqa: E402
 from summary import write_summary  # noqa: E402
 from variants import VARIANTS, digest, strategy_of  # noqa: E402
@@ -158,8 +155,6 @@ def main() -> None:
         "benchmarks/work/search_efficiency, so a changed config starts afresh)",
     )
     p.add_argument("--out", default=str(HERE / "results"))
-    p.add_argument("--add", action="store_true",
-                   help="keep the other strategies' rows of the tables in --out")  # fmt: skip
     p.add_argument("--from-curves", action="store_true",
                    help="no searches: apply the protocol to the committed curves")  # fmt: skip
     args = p.parse_args()
@@ -184,6 +179,7 @@ def main() -> None:
             timing += run_search(cfg, strategy, seed, work, data)
     curve = curves(work, args.strategies, args.seeds, rounds)
     out.mkdir(parents=True, exist_ok=True)
+    curve.to_csv(out / "search_efficiency_curves.csv", index=False)
     last = curve[curve["children"] == curve["children"].max()]
     final = last.groupby("strategy").agg(
         seeds=("seed", "count"), best_value_mean=("best_value", "mean"),
@@ -193,16 +189,10 @@ def main() -> None:
     final["children"] = int(curve["children"].max())
     final["config"] = Path(args.config).name
     final["machine"] = machine()
+    final.to_csv(out / "search_efficiency_final.csv", index=False)
     t = pd.DataFrame(timing)
     t["machine"] = machine()
-    tables = {"curves": curve, "final": final, "timing": t}
-    for name, table in tables.items():
-        path = out / f"search_efficiency_{name}.csv"
-        if args.add:  # the earlier rows keep the machine they were measured on
-            table = merge_earlier(table, path, ["strategy"])
-        table.to_csv(path, index=False)
-        tables[name] = table
-    curve, final = tables["curves"], tables["final"]
+    t.to_csv(out / "search_efficiency_timing.csv", index=False)
     plot(curve, out / "search_efficiency.png")
     print(final.to_string(index=False))
     protocol(curve, out)
