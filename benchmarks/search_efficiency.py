@@ -13,6 +13,9 @@ Writes benchmarks/results/search_efficiency_{curves,final,timing,regret,pairs}.c
 search_efficiency.png; a run that was stopped resumes where it stopped (work files in
 benchmarks/work/search_efficiency/, with each round's times), so seeds can also run as
 separate processes side by side and a last call with all of them writes the tables.
+Run every strategy of a table on one machine: one machine retrains a child to the last
+digit, but another gave the same round-0 children values up to 0.07 apart (2026-12-02
+against 2026-12-01), so pairs across machines would compare machines.
 """
 
 from __future__ import annotations
