@@ -69,16 +69,22 @@ def _i3posnet(r: pd.Series) -> Row:
 
 
 def _timing(t: pd.DataFrame) -> list[Row]:
-    """Value-model fit and latent-ascent propose per round, medians over the table."""
-    auto = t[t["strategy"] == "autosnap"]
-    if not auto["fit_s"].notna().any():
-        return []
+    """Value-model fit and latent-ascent propose per round of each autosnap variant,
+    medians over the table."""
+    rows = []
     machine = t["machine"].iloc[0]
-    propose = auto[auto["round"] > 0]["propose_s"]
-    return [
-        ("value-model fit per round (autosnap)", f"{auto['fit_s'].median():.1f} s median", machine),
-        ("latent-ascent propose per round (autosnap)", f"{propose.median():.2f} s median", machine),
-    ]
+    for name in sorted(v for v in t["strategy"].unique() if v == "autosnap" or v in VARIANTS):
+        auto = t[t["strategy"] == name]
+        if not auto["fit_s"].notna().any():
+            continue
+        propose = auto[auto["round"] > 0]["propose_s"]
+        rows += [
+            (f"value-model fit per round ({name})", f"{auto['fit_s'].median():.1f} s median",
+             machine),
+            (f"latent-ascent propose per round ({name})", f"{propose.median():.2f} s median",
+             machine),
+        ]  # fmt: skip
+    return rows
 
 
 def _each(row: Callable[[pd.Series], Row]) -> Callable[[pd.DataFrame], list[Row]]:
