@@ -54,16 +54,6 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),  # fmt: skip
 }
 
-#: the variant each one changes: the row it is compared with in the ablation table
-BASE: dict[str, str] = {
-    "autosnap+pool": "autosnap",
-    "autosnap+ucb": "autosnap+pool",
-    "autosnap+trust": "autosnap+ucb",
-    "autosnap+pretrain": "autosnap+trust",
-    "autosnap+pretrain-beta": "autosnap+pretrain",
-    "autosnap+pretrain-ucb": "autosnap+pretrain-beta",
-}
-
 
 def variant(name: str, vm: ValueModelConfig) -> tuple[dict[str, Any], ValueModelConfig]:
     """The search options and value model of a variant (`vm`: the demo's budget)."""
