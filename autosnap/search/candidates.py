@@ -71,22 +71,45 @@ class Pool:
         return True
 
 
+def entered_top(history: pd.DataFrame | None, top: int) -> pd.DataFrame:
+    """The successful children of every round but the first, each with `entered`:
+    whether it beat the entry value of the `top` best children of the rounds before its
+    own. That is what counts as a success of the rule (`origin`) that proposed it."""
+    ok = evaluated(history)
+    rounds = []
+    if not ok.empty and "origin" in ok.columns:
+        for r in sorted(ok["round"].unique())[1:]:
+            entry = ok.loc[ok["round"] < r, "value"].nlargest(top).min()
+            now = ok[ok["round"] == r]
+            rounds.append(now.assign(entered=now["value"] > entry))
+    return pd.concat(rounds) if rounds else ok.iloc[:0].assign(origin="", entered=False)
+
+
 def radius_scale(history: pd.DataFrame | None, cfg: SearchConfig) -> float:
     """2**m, m in [-2, 2]: +1 for every round in which at least a third of the ascent
     children beat the entry value of the top set before it, -1 for every round in which
     none did (the trust region's adaptation by success, read from the history)."""
-    ok = evaluated(history)
-    if ok.empty or "origin" not in ok.columns:
-        return 1.0
+    done = entered_top(history, cfg.top)
     m = 0
-    for r in sorted(ok["round"].unique()):
-        before = ok.loc[ok["round"] < r, "value"]
-        ascent = ok.loc[(ok["round"] == r) & (ok["origin"] == "ascent"), "value"]
-        if before.empty or ascent.empty:
-            continue
-        share = float((ascent > before.nlargest(cfg.top).min()).mean())
+    for _, share in done[done["origin"] == "ascent"].groupby("round")["entered"].mean().items():
         m = min(2, m + 1) if share >= 1 / 3 else max(-2, m - 1) if share == 0 else m
     return 2.0**m
+
+
+def source_quota(history: pd.DataFrame | None, cfg: SearchConfig, k: int) -> dict[str, int]:
+    """How many of the K picks each pool source gets: shares in proportion to the
+    source's rate of success in earlier rounds (`entered_top`), with a Beta(1, 1) prior
+    so an untried source keeps a share (probability matching, as adaptive operator
+    selection does), rounded by largest remainder."""
+    done = entered_top(history, cfg.top)
+    rate = {s: (done.loc[done["origin"] == s, "entered"].sum() + 1)
+               / ((done["origin"] == s).sum() + 2) for s in cfg.sources}  # fmt: skip
+    exact = {s: k * r / sum(rate.values()) for s, r in rate.items()}
+    quota = {s: int(v) for s, v in exact.items()}
+    by_remainder = sorted(cfg.sources, key=lambda s: quota[s] - exact[s])
+    for s in by_remainder[: k - sum(quota.values())]:
+        quota[s] += 1
+    return quota
 
 
 def neighbour_scale(model: ValueModel, snaps: list[str]) -> float:
@@ -153,25 +176,32 @@ def tournament_children(pool: Pool, history: pd.DataFrame | None, cfg: SearchCon
         misses = 0 if got else misses + 1
 
 
-def select(cands: pd.DataFrame, k: int, per_parent: int) -> pd.DataFrame:
+def select(cands: pd.DataFrame, k: int, per_parent: int,
+           quota: dict[str, int] | None = None) -> pd.DataFrame:  # fmt: skip
     """The best `k` by score, at most `per_parent` from one parent (random candidates
-    have none)."""
-    taken, count = [], {}
-    for i, row in cands.sort_values("score", ascending=False, kind="stable").iterrows():
-        p = row["parent"]
-        if p and count.get(p, 0) >= per_parent:
-            continue
-        count[p] = count.get(p, 0) + 1
-        taken.append(i)
-        if len(taken) == k:
-            break
+    have none); with `quota`, at most `quota[origin]` of each origin first, then the
+    best of the rest for the places an origin could not fill."""
+    taken, count, used = [], {}, {}
+    order = cands.sort_values("score", ascending=False, kind="stable")
+    for limits in ([quota] if quota else []) + [None]:
+        for i, row in order.iterrows():
+            p, o = row["parent"], row["origin"] if quota else ""
+            if i in taken or (p and count.get(p, 0) >= per_parent):
+                continue
+            if limits is not None and used.get(o, 0) >= limits.get(o, 0):
+                continue
+            count[p], used[o] = count.get(p, 0) + 1, used.get(o, 0) + 1
+            taken.append(i)
+            if len(taken) == k:
+                return cands.loc[taken]
     return cands.loc[taken]
 
 
-def scored_proposals(history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_: int,
-                     model: ValueModel, grammar: gr.TokenGrammar,
-                     known: set[str]) -> list[dict]:  # fmt: skip
-    """K proposal rows from a scored pool of about `cfg.candidates` candidates."""
+def scored_pool(history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_: int,
+                model: ValueModel, grammar: gr.TokenGrammar, known: set[str]
+                ) -> tuple[pd.DataFrame, float]:  # fmt: skip
+    """About `cfg.candidates` new candidates from `cfg.sources`, each with its origin,
+    parent, predicted value and score; and the trust region's radius (0: none)."""
     rng = random.Random(cfg.round_seed(round_))
     pool = Pool(grammar, set(known))
     best = ranked(history)["snap"].head(cfg.top).tolist()
@@ -179,12 +209,18 @@ def scored_proposals(history: pd.DataFrame | None, cfg: SearchConfig, k: int, ro
     if cfg.trust_radius > 0:
         radius = cfg.trust_radius * neighbour_scale(model, evaluated(history)["snap"].tolist())
         radius *= radius_scale(history, cfg)
-    ascent(pool, model, best, cfg, radius)
-    n_ascent = len(pool.rows)
-    rest = max(cfg.candidates - n_ascent, 0)
-    mutations(pool, best, rest // 3, rng)
-    tournament_children(pool, history, cfg, rest // 3, rng)
-    need = max(cfg.candidates - len(pool.rows), k)
+    if "ascent" in cfg.sources:
+        ascent(pool, model, best, cfg, radius)
+    # the pool's rest in equal shares, random SNAPs (when a source) topping it up
+    share = max(cfg.candidates - len(pool.rows), 0) // max(len(set(cfg.sources) - {"ascent"}), 1)
+    if "mutation" in cfg.sources:
+        mutations(pool, best, share, rng)
+    if "evolution" in cfg.sources:
+        tournament_children(pool, history, cfg, share, rng)
+    # random SNAPs: the rest of the pool and K more (they have no parent, so the cap per
+    # parent never leaves the pick short), or, not a source, only what K still lacks
+    rest = cfg.candidates - len(pool.rows)
+    need = max(rest, k) if "random" in cfg.sources else k - len(pool.rows)
     for seq in gr.sample_unique(grammar, need, cfg.round_seed(round_), cfg.min_len, cfg.max_len,
                                 exclude=pool.known, at_most=True):  # fmt: skip
         pool.add(seq, "random")
@@ -192,10 +228,19 @@ def scored_proposals(history: pd.DataFrame | None, cfg: SearchConfig, k: int, ro
     mean, sd = model.predict_spread([s.split() for s in cands["snap"]])
     cands["predicted_value"] = mean
     cands["score"] = mean + cfg.beta * sd
-    picked = select(cands, k, cfg.per_parent)
+    return cands, radius
+
+
+def scored_proposals(history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_: int,
+                     model: ValueModel, grammar: gr.TokenGrammar,
+                     known: set[str]) -> list[dict]:  # fmt: skip
+    """K proposal rows from a scored pool of about `cfg.candidates` candidates."""
+    cands, radius = scored_pool(history, cfg, k, round_, model, grammar, known)
+    quota = source_quota(history, cfg, k) if cfg.source_credit else None
+    picked = select(cands, k, cfg.per_parent, quota)
     log.info(
-        "autosnap candidates: %d (%d ascent, radius %.3f), picked %s",
-        len(cands), n_ascent, radius,
+        "autosnap candidates: %d (%d ascent, radius %.3f), quota %s, picked %s",
+        len(cands), int((cands["origin"] == "ascent").sum()), radius, quota or "none",
         ", ".join(f"{o} {n}" for o, n in picked["origin"].value_counts().items()),
     )  # fmt: skip
     return picked.drop(columns="score").to_dict("records")

@@ -12,6 +12,8 @@ from autosnap.config import from_dict
 from autosnap.space.snap import DEFAULT_MAX_LEN, SnapGrammar
 
 STRATEGIES = ("autosnap", "random", "evolution")
+#: The generators of autosnap's scored pool (autosnap.search.candidates), in fill order.
+POOL_SOURCES = ("ascent", "mutation", "evolution", "random")
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,19 @@ class SearchConfig:
     #: autosnap: latent step in units of the children's median nearest-neighbour code
     #: distance, walked iteratively and adapted by success (0: `step * growth**j`).
     trust_radius: float = 0.0
+    #: autosnap with candidates: the generators that fill the pool (POOL_SOURCES).
+    sources: tuple[str, ...] = POOL_SOURCES
+    #: autosnap with candidates: share the K picks among the sources by how their
+    #: children did in earlier rounds, the model picking within each (False: the best K).
+    source_credit: bool = False
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}, got '{self.strategy}'")
+        unknown = sorted(set(self.sources) - set(POOL_SOURCES))
+        if unknown or not self.sources:
+            raise ValueError(f"sources must be a non-empty list of {POOL_SOURCES}, got "
+                             f"{list(self.sources)}")  # fmt: skip
         if self.children < 1 or self.rounds < 1:
             raise ValueError("children and rounds must be at least 1")
         if not 1 <= self.min_len <= self.max_len:

@@ -10,8 +10,9 @@ import pytest
 import torch
 from helpers import THREADS
 
-from autosnap.search.candidates import neighbour_scale, radius_scale, select
-from autosnap.search.config import SearchConfig
+from autosnap.config import ConfigError
+from autosnap.search.candidates import neighbour_scale, radius_scale, select, source_quota
+from autosnap.search.config import SearchConfig, search_config
 from autosnap.search.strategies import propose
 from autosnap.search.tabular import Lookup, run_search
 from autosnap.search.value_model import (
@@ -113,6 +114,37 @@ def test_selection_takes_the_best_scores_with_a_cap_per_parent():
     assert select(cands, 4, per_parent=2)["snap"].tolist() == ["a", "b", "d", "e"]
 
 
+def test_selection_by_quota_takes_each_origins_best_then_the_best_of_the_rest():
+    cands = pd.DataFrame({"snap": list("abcdefg"), "parent": ["p", "p", "p", "q", "", "", "q"],
+                          "origin": ["ascent"] * 3 + ["evolution", "random", "random", "evolution"],
+                          "score": [9, 8, 7, 6, 5, 4, 3]})  # fmt: skip
+    quota = {"ascent": 1, "evolution": 2, "random": 1}
+    assert select(cands, 4, 2, quota)["snap"].tolist() == ["a", "d", "e", "g"]
+    # evolution has two candidates only: its third place goes to the best of the rest
+    quota = {"ascent": 1, "evolution": 3}
+    assert select(cands, 4, 2, quota)["snap"].tolist() == ["a", "d", "g", "b"]
+    assert select(cands, 4, 1, quota)["snap"].tolist() == ["a", "d", "e", "f"]
+
+
+def test_sources_that_succeeded_get_more_of_the_picks():
+    """A source whose children entered the top set gets the larger quota; untried
+    sources keep a share (the prior); the quota always adds up to K."""
+    snaps = sample_snaps(30, seed=3, max_len=MAX_LEN)
+    rounds = [0] * 10 + [1] * 10 + [2] * 10
+    origins = ["random"] * 10 + (["ascent"] * 5 + ["evolution"] * 5) * 2
+    # every ascent child entered the top set, no evolution child did
+    values = [0.5] * 10 + [1.0] * 5 + [0.0] * 5 + [2.0] * 5 + [0.0] * 5
+    cfg = SearchConfig(max_len=MAX_LEN, top=5, candidates=50, source_credit=True)
+    quota = source_quota(history_of(snaps, rounds, origins, values), cfg, 10)
+    assert sum(quota.values()) == 10 and set(quota) == set(cfg.sources)
+    assert quota["ascent"] > max(quota["mutation"], quota["random"])
+    assert min(quota["mutation"], quota["random"]) > quota["evolution"]
+    assert abs(quota["mutation"] - quota["random"]) <= 1  # untried: the prior alone
+    # round 0 alone: the prior, 2.5 each, the odd places to the sources in their order
+    first = source_quota(history_of(snaps[:10]), cfg, 10)
+    assert first == {"ascent": 3, "mutation": 3, "evolution": 2, "random": 2}
+
+
 @pytest.mark.parametrize("trust_radius", [0.0, 1.0])
 def test_the_scored_pool_proposes_k_new_valid_snaps_reproducibly(children, trust_radius):
     snaps, model = children
@@ -132,6 +164,23 @@ def test_the_scored_pool_proposes_k_new_valid_snaps_reproducibly(children, trust
         steps = props.loc[props["origin"] == "ascent", "step"] / r
         np.testing.assert_allclose(steps, steps.round(), atol=1e-6)
         assert (steps <= cfg.max_steps + 1e-6).all()
+
+
+@pytest.mark.parametrize("sources", [("evolution",), ("ascent", "evolution"), ("mutation",)])
+def test_the_pool_holds_only_its_sources(children, sources):
+    """A pool without `random` has no random SNAPs but to make up K; every other origin
+    is one of its sources, and its pick is still K new SNAPs."""
+    snaps, model = children
+    cfg = SearchConfig(max_len=MAX_LEN, top=6, candidates=120, per_parent=3, sources=sources)
+    props = propose(history_of(snaps), cfg, 1, model, k=8)
+    assert len(props) == 8 and props["snap_id"].is_unique
+    assert set(props["origin"]) <= {*sources, "random"}
+    assert (props["origin"] != "random").sum() >= 6  # 120 candidates: K is made up without
+
+
+def test_a_pool_source_that_does_not_exist_is_named():
+    with pytest.raises(ConfigError, match=r"search: sources .*'tabu'"):
+        search_config({"candidates": 10, "sources": ["ascent", "tabu"]})
 
 
 def test_the_pool_picks_what_the_model_prefers(children):
