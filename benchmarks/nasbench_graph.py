@@ -98,6 +98,9 @@ def main() -> None:
                     help=f"strategies and autosnap variants ({', '.join(VARIANTS)})")  # fmt: skip
     ap.add_argument("--cores", type=int, default=2, help="searches run side by side")
     ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seeds first-seed .. first-seed + seeds - 1 (20: the held-out seeds "
+                         "that confirm a variant chosen on 0-19, in their own --out)")  # fmt: skip
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--k", type=int, default=10, help="queries per round")
     ap.add_argument("--out", default=str(HERE / "results"))
@@ -119,8 +122,8 @@ def main() -> None:
         table, top = lookup(dataset)
         start = time.perf_counter()
         work = HERE / "work" / "nasbench_graph" / dataset
-        c, p = run_all(table, args.strategies, args.seeds, args.rounds, args.k, vm, args.cores,
-                       work)  # fmt: skip
+        c, p = run_all(table, args.strategies, args.seeds, args.first_seed, args.rounds, args.k,
+                       vm, args.cores, work)  # fmt: skip
         curves.append(c.assign(dataset=dataset, regret=top - c["test_of_best_valid"]))
         predictor.append(p.assign(dataset=dataset))
         print(f"{dataset}: {len(args.strategies)} x {args.seeds} searches in "

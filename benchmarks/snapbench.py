@@ -90,6 +90,9 @@ def main() -> None:
     ap.add_argument("--strategies", nargs="+", default=["autosnap", "evolution", "random"],
                     help=f"strategies and autosnap variants ({', '.join(VARIANTS)})")  # fmt: skip
     ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seeds first-seed .. first-seed + seeds - 1 (20: the held-out seeds "
+                         "that confirm a variant chosen on 0-19, in their own --out)")  # fmt: skip
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--k", type=int, default=10, help="queries per round")
     ap.add_argument("--table", default=str(TABLE), help="the tabulated space")
@@ -111,7 +114,7 @@ def main() -> None:
         return
     start = time.perf_counter()
     work = HERE / "work" / "snapbench_search" / Path(args.table).stem
-    curves, pred = run_all(bench, args.strategies, args.seeds, args.rounds, args.k,
+    curves, pred = run_all(bench, args.strategies, args.seeds, args.first_seed, args.rounds, args.k,
                            demo_value_model(args.value_model), args.cores, work)  # fmt: skip
     print(f"{curves.groupby(['strategy', 'seed']).ngroups} searches in "
           f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip

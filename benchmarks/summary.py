@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-from variants import VARIANTS
+from variants import CHANGES, VARIANTS
 
 HERE = Path(__file__).resolve().parent
 
@@ -68,6 +68,14 @@ def _i3posnet(r: pd.Series) -> Row:
             f"{r['params']:.0f} params)", r["machine"])  # fmt: skip
 
 
+def _origins(r: pd.Series) -> Row:
+    picked = (f"{r['picked_hit_rate']:.0%} of its {r['picked']} picks hit"
+              if r["picked"] else "never picked")  # fmt: skip
+    return (f"scored pool on {r['dataset']}, {r['origin']} candidates ({r['states']} search "
+            f"states)", f"{r['picked_share']:.0%} of the picks, {picked}; {r['pool_hit_rate']:.1%} "
+            f"of {r['candidates']} in the pool; tau {r['tau']:.2f}", r["machine"])  # fmt: skip
+
+
 def _timing(t: pd.DataFrame) -> list[Row]:
     """Value-model fit and latent-ascent propose per round of each autosnap variant,
     medians over the table."""
@@ -102,6 +110,7 @@ TABLES = {
     "search_efficiency_timing.csv": ("search_efficiency", _timing),
     "predict_iterations.csv": ("predict_iterations", _each(_predict)),
     "nasbench_graph_final.csv": ("nasbench_graph", _each(_nasbench)),
+    "pool_origins.csv": ("pool_origins", _each(_origins)),
     "i3posnet_final.csv": ("i3posnet", _each(_i3posnet)),
 }
 
@@ -166,6 +175,8 @@ def _ablation(regret: pd.DataFrame, pairs: pd.DataFrame, pred: pd.DataFrame) -> 
         pr = pairs[pairs["dataset"] == dataset] if dataset else pairs
         present = [v for v in VARIANTS if v in set(reg["strategy"])]
         for i, v in enumerate(present):
+            base = CHANGES.get(v, present[i - 1] if i else "")
+            base = base if base in present else ""
             at = reg[reg["strategy"] == v].set_index("queries")
             tau = pred[pred["strategy"] == v] if not pred.empty else pred
             if dataset and not tau.empty:
@@ -177,18 +188,20 @@ def _ablation(regret: pd.DataFrame, pairs: pd.DataFrame, pred: pd.DataFrame) -> 
                    for q in at.index},
                 **{f"vs evolution @{q}": _versus(pr, v, "evolution", q) for q in at.index},
                 **{f"vs random @{q}": _versus(pr, v, "random", q) for q in at.index},
-                **{f"vs row above @{q}": _versus(pr, v, present[i - 1], q) if i else ""
+                "changes": base,
+                **{f"vs changed @{q}": _versus(pr, v, base, q) if base else ""
                    for q in at.index},
                 "next-round tau": f"{tau['tau_next'].mean():.2f}" if not tau.empty else "",
             })  # fmt: skip
     if not rows:
         return []
-    return ["", "Ablation (issue #15): the cumulative variants of `benchmarks/variants.py` in "
-            "order, each adding its component to those before it, the last ones (`-beta`, `-ucb`) "
-            "taking one back (a variant not yet run has no row, so the row above may be more "
-            "than one step back); W/T/L of the row against "
-            "evolution, random and the row above, paired Wilcoxon p; next-round tau: the value "
-            "model's Kendall tau on the next round's children, mean over rounds:", "",
+    return ["", "Ablation (issue #15): the variants of `benchmarks/variants.py` in order, each "
+            "adding its component to those before it, `-beta` and `-ucb` taking one back, "
+            "`+credit` changing how the pool alone picks; `changes`: the variant the row is "
+            "compared with (the row above, or `variants.CHANGES`; a variant not yet run has no "
+            "row, so it may be more than one step back); W/T/L of the row against "
+            "evolution, random and the variant it changes, paired Wilcoxon p; next-round tau: "
+            "the value model's Kendall tau on the next round's children, mean over rounds:", "",
             pd.DataFrame(rows).to_markdown(index=False)]  # fmt: skip
 
 
