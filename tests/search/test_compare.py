@@ -106,17 +106,19 @@ def test_a_stopped_strategy_benchmark_keeps_its_finished_searches(toy_table, tmp
 
     vm = ValueModelConfig(hidden=32, steps=30, random_pool=30)
     names = ["evolution", "autosnap+pool"]
-    first, pred = run_all(toy_table, names, 2, 2, 4, vm, 1, tmp_path)
+    first, pred = run_all(toy_table, names, 2, 0, 2, 4, vm, 1, tmp_path)
     files = sorted(tmp_path.glob("*.json"))
     assert len(files) == 4 and set(first["strategy"]) == set(names)
     assert set(pred["strategy"]) == {"autosnap+pool"}
     files[0].unlink()  # the one search a stop lost
     kept = {f: f.stat().st_mtime_ns for f in files[1:]}
-    again, _ = run_all(toy_table, names, 2, 2, 4, vm, 1, tmp_path)
+    again, _ = run_all(toy_table, names, 2, 0, 2, 4, vm, 1, tmp_path)
     pd.testing.assert_frame_equal(first, again)
     assert files[0].exists() and all(f.stat().st_mtime_ns == t for f, t in kept.items())
-    run_all(toy_table, names, 2, 2, 5, vm, 1, tmp_path)  # 5 queries a round: all anew
+    run_all(toy_table, names, 2, 0, 2, 5, vm, 1, tmp_path)  # 5 queries a round: all anew
     assert len(list(tmp_path.glob("*.json"))) == 8
+    held_out, _ = run_all(toy_table, names, 2, 5, 2, 4, vm, 1, tmp_path)  # seeds 5 and 6
+    assert set(held_out["seed"]) == {5, 6} and len(list(tmp_path.glob("*.json"))) == 12
 
 
 def test_the_ablation_table_reads_each_variant_against_the_baselines(toy_table, tmp_path):
@@ -128,16 +130,21 @@ def test_the_ablation_table_reads_each_variant_against_the_baselines(toy_table, 
     from variants import run_all
 
     vm = ValueModelConfig(hidden=32, steps=30, random_pool=30)
-    names = ["random", "autosnap+pool", "autosnap"]
-    curves, pred = run_all(toy_table, names, 3, 2, 4, vm, 1, tmp_path / "work")
+    names = ["random", "autosnap+pool+credit", "autosnap+pool", "autosnap"]
+    curves, pred = run_all(toy_table, names, 3, 0, 2, 4, vm, 1, tmp_path / "work")
     reg = compare.regrets(curves, toy_table.best_valid, [4, 8])
     pairs = compare.pairs(reg, first="random")  # random first: every pair the other way
     table = "\n".join(_ablation(compare.summary(reg), pairs, pred))
     rows = [line for line in table.splitlines() if line.startswith("| autosnap")]
-    assert [r.split("|")[1].strip() for r in rows] == ["autosnap", "autosnap+pool"]
+    cells = [[c.strip() for c in r.split("|")] for r in rows]
+    assert [c[1] for c in cells] == ["autosnap", "autosnap+pool", "autosnap+pool+credit"]
     r = pairs[(pairs["queries"] == 8) & (pairs["b"] == "autosnap+pool")].iloc[0]
     assert r["a"] == "random"
     assert f"{r['losses']}/{r['ties']}/{r['wins']}, {r['p']:.2g}" in rows[1]
+    # each row against the variant it changes: the row above, or variants.CHANGES
+    header = [c.strip() for c in table.splitlines()[-len(rows) - 2].split("|")]
+    changes = header.index("changes")
+    assert [c[changes] for c in cells] == ["", "autosnap", "autosnap+pool"]
 
 
 def test_tabular_searches_share_round_zero_and_query_only_members(toy_table):
