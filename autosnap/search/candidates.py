@@ -16,6 +16,19 @@ spread: an upper confidence bound), and takes the best K with at most `per_paren
 from one parent. `origin` says which rule made each; the model, not the order of
 generation, decides. This is the project's addition (after BANANAS' acquisition over
 mutations and NAO/SemiNAS' many decodes per round), not the AutoSNAP paper's.
+`search.sources` names the generators a pool is made of.
+
+Credit per source (`search.source_credit`): the best K of one pool are mostly ascent
+decodes (62-71 % of the picks on SNAP-Bench and NAS-Bench-Graph alike,
+benchmarks/pool_origins.py), since ascent makes exactly the sequences the linear head
+scores highest. Where the model ranks them, that pays (SNAP-Bench: Kendall tau 0.34
+within the ascent decodes, 43 % of the ascent picks beat the search's best); where it
+does not (NAS-Bench-Graph: tau -0.04 and 0.06 within them, 0.13-0.24 within the other
+sources), most of a round is chosen by a model that cannot tell those candidates
+apart. So the K picks are instead shared among the sources by how often each source's
+children entered the top set in the rounds before (probability matching, as adaptive
+operator selection does), and the model picks the best within each: it still screens,
+but the history, not the model, decides how far to trust ascent.
 
 Trust region (`search.trust_radius` > 0): a step is `trust_radius` times the median
 distance between the children's codes and their nearest neighbours (the local scale of
