@@ -54,8 +54,9 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),  # fmt: skip
     # the scored pool with credit per source: the K picks shared among ascent, mutation,
     #   evolution and random by how often each one's children entered the top set in
-    #   earlier rounds, the model picking the best within each (on the pool alone: the
-    #   pool's picks were 80 % ascent decodes, which on NAS-Bench-Graph hit least often)
+    #   earlier rounds, the model picking the best within each (the pool alone picks
+    #   62-71 % ascent decodes, which on NAS-Bench-Graph the model cannot rank:
+    #   pool_origins.py)
     "autosnap+pool+credit": ({"candidates": 200, "source_credit": True}, {}),
 }
 
