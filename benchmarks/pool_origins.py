@@ -37,9 +37,7 @@ from summary import publish
 from autosnap.search.candidates import scored_pool, select
 from autosnap.search.compare import kendall
 from autosnap.search.config import ValueModelConfig
-from autosnap.search.tabular import Lookup, run_search, tabular_search_config
-from autosnap.search.value_model import train_value_model
-from autosnap.space import grammar as gr
+from autosnap.search.tabular import Lookup, fit_round, run_search, tabular_search_config
 
 HERE = Path(__file__).resolve().parent
 
@@ -69,10 +67,7 @@ def states(dataset: str, seed: int, at: list[int], k: int, vm: ValueModelConfig,
     for r in at:
         h = hist[hist["round"] <= r].reset_index(drop=True)
         known = set(h["snap_id"])
-        pool = gr.sample_unique(g, vm.random_pool, seed * 1000 + r, table.min_len, g.max_len,
-                                exclude=known)  # as the tabular search fits  # fmt: skip
-        model = train_value_model(g, [s.split() for s in h["snap"]], h["value"].tolist(),
-                                  replace(vm, seed=seed), pool)  # fmt: skip
+        model = fit_round(table, h, replace(vm, seed=seed), r)  # as the search fits
         cands, _ = scored_pool(h, cfg, k, r + 1, model, g, known)
         picked = set(select(cands, k, cfg.per_parent).index)
         cands["value"] = [table.values[str(i)][0] for i in cands["snap_id"]]

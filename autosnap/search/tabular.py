@@ -17,7 +17,7 @@ import pandas as pd
 from autosnap.search.compare import kendall
 from autosnap.search.config import SearchConfig, ValueModelConfig
 from autosnap.search.strategies import propose
-from autosnap.search.value_model import pretrained, train_value_model
+from autosnap.search.value_model import ValueModel, pretrained, train_value_model
 from autosnap.space import grammar as gr
 
 
@@ -59,6 +59,19 @@ def tabular_search_config(strategy: str, seed: int, rounds: int, k: int, max_len
                         **options)  # fmt: skip
 
 
+def fit_round(table: Lookup, history: pd.DataFrame, vm: ValueModelConfig, round_: int,
+              init: ValueModel | None = None) -> ValueModel:  # fmt: skip
+    """The value model a tabular search fits after `round_` on `history` (snap, snap_id,
+    value): its unlabelled pool is `vm.random_pool` random SNAPs outside the history,
+    drawn with seed `vm.seed * 1000 + round_`, so a probe of a search state
+    (benchmarks/pool_origins.py) fits the model the search itself would."""
+    g = table.grammar
+    pool = gr.sample_unique(g, vm.random_pool, vm.seed * 1000 + round_, table.min_len,
+                            g.max_len, exclude=set(history["snap_id"]))  # fmt: skip
+    seqs = [s.split() for s in history["snap"]]
+    return train_value_model(g, seqs, history["value"].tolist(), vm, pool, init)
+
+
 def run_search(
     table: Lookup, strategy: str, seed: int, rounds: int, k: int, vm: ValueModelConfig,
     predictor: list[dict] | None = None, options: Mapping[str, Any] | None = None,
@@ -89,11 +102,7 @@ def run_search(
             actual = [table.values[str(i)][0] for i in props["snap_id"]]
             predictor[-1]["tau_next"] = kendall(props["predicted_value"].tolist(), actual)
         if strategy == "autosnap" and r < rounds - 1:
-            seqs = [row["snap"].split() for row in rows]
-            known = {row["snap_id"] for row in rows}
-            pool = gr.sample_unique(g, vm.random_pool, seed * 1000 + r, table.min_len,
-                                    g.max_len, exclude=known)  # fmt: skip
-            model = train_value_model(g, seqs, [row["value"] for row in rows], vm, pool, init)
+            model = fit_round(table, pd.DataFrame(rows), vm, r, init)
             if predictor is not None:
                 top = table.top
                 pred = model.predict([list(s) for s, _ in top]) if top else []
