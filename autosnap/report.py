@@ -82,15 +82,19 @@ def next_round_tau(metrics: pd.DataFrame, history: pd.DataFrame,
 
 
 def plot_predictor(metrics: pd.DataFrame, path: Path) -> Path:
+    """Per round: the tau that matters (next round's children), the held-out tau and rho
+    (drawn only where measured: `value_model.holdout` 0 skips them) and reconstruction."""
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    for col, label in (
+    for i, (col, label) in enumerate((
         ("tau_next", "Kendall tau (next round's children)"),
         ("kendall_tau", "Kendall tau (held out)"),
         ("spearman_rho", "Spearman rho (held out)"),
         ("recon_acc", "reconstruction"),
-    ):
-        ax.plot(metrics["round"], metrics[col], "o-", label=label)  # fmt: skip
+    )):  # fmt: skip
+        if metrics[col].notna().any():  # one colour per series, whichever are drawn
+            ax.plot(metrics["round"], metrics[col], "o-", color=f"C{i}", label=label)
     ax.axhline(0, color="#999999", lw=0.8)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("round (model fitted after it)")
     ax.set_ylim(-1, 1.05)
     ax.set_title("value model quality")
