@@ -57,6 +57,7 @@ for prefix, folder, group_name, slots, train, test in TRAINING_SETS:
                 f"results/logs/{folder}/{prefix}_{chunk_index}.log",
             benchmark:
                 f"results/benchmarks/{folder}/{prefix}_{chunk_index}.tsv"
+            priority: SEARCH_PRIORITY if prefix == "train_child" else 0
             group:
                 group_name
             conda:
