@@ -164,3 +164,24 @@ def test_tabular_searches_share_round_zero_and_query_only_members(toy_table):
     assert round0["autosnap"] == round0["evolution"] == round0["random"]
     assert [p["round"] for p in predictor] == [0, 1]
     assert all(-1 <= p["tau_top10"] <= 1 and -1 <= p["tau_next"] <= 1 for p in predictor)
+
+
+def test_two_budgets_pair_each_model_search_with_itself(toy_table, tmp_path):
+    """benchmarks/budgets.py pairs a model strategy across two budgets by seed, and
+    refuses folders whose model-free strategies differ (not the same searches)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from budgets import budget_pairs
+    from variants import run_all
+
+    names = ["evolution", "autosnap"]
+    base, _ = run_all(toy_table, names, 3, 0, 2, 4, ValueModelConfig(hidden=32, steps=30,
+                      random_pool=30), 1, tmp_path / "a")  # fmt: skip
+    other, _ = run_all(toy_table, names, 3, 0, 2, 4, ValueModelConfig(hidden=32, steps=15,
+                       random_pool=30), 1, tmp_path / "b")  # fmt: skip
+    table = budget_pairs(base, other)
+    assert list(table["strategy"]) == ["autosnap"] and table.at[0, "seeds"] == 3
+    assert table.at[0, "wins"] + table.at[0, "ties"] + table.at[0, "losses"] == 3
+    evolution = other["strategy"] == "evolution"
+    shifted = other.assign(best_valid=other["best_valid"] + 0.01 * evolution)
+    with pytest.raises(SystemExit, match="evolution differs"):
+        budget_pairs(base, shifted)
