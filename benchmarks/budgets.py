@@ -37,8 +37,9 @@ def budget_pairs(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     for name in sorted(set(base["strategy"]) & set(other["strategy"]) - set(VARIANTS)):
         a, b = (df[df["strategy"] == name].sort_values([*keys, "seed", "queries"])
                 for df in (other, base))  # fmt: skip
+        # to 5 decimals: older committed curves (citeseer's) were written rounded to them
         if len(a) != len(b) or not np.allclose(a["best_valid"], b["best_valid"], rtol=0,
-                                               atol=1e-12):  # fmt: skip
+                                               atol=1e-5):  # fmt: skip
             raise SystemExit(f"{name} differs between the folders: not the same searches")
     both = pd.concat([base.assign(budget="base"), other.assign(budget="other")])
     both = both[both["strategy"].isin(VARIANTS)]
