@@ -305,11 +305,16 @@ def test_changing_the_training_budget_retrains_children(smoke_run, tmp_path):
 def test_the_search_components_run_through_the_rules(smoke_run, tmp_path):
     """Issue #15's components all on (pretrained auto-encoder, UCB heads, the scored pool
     with credit per source, the trust region) through the real rules, on a copy of the
-    smoke run: pretraining runs as its own job, round 0's fit starts from it, round 1's
-    proposals come from the pool, and the changed `search:` keys train no child again
-    (round 0's children come from the child cache)."""
+    smoke run without round 0's value model and round 1: pretraining runs as its own job,
+    round 0's fit starts from it, round 1's proposals come from the pool's sources, and
+    nothing before the fit reruns (no child is trained again)."""
     cwd = workdir(tmp_path)
     shutil.copytree(smoke_run[0] / "results", cwd / "results")
+    # what the components make; the copy has no .snakemake metadata, so whatever exists
+    # counts as done and only these are made anew
+    for made in ("round_0/value_model.pt", "round_0/value_model.parquet"):
+        (cwd / "results" / made).unlink()
+    shutil.rmtree(cwd / "results/round_1")
     before = trainings(cwd)
     overlay = tmp_path / "overlay.yaml"
     overlay.write_text(yaml.safe_dump({
@@ -330,6 +335,8 @@ def test_the_search_components_run_through_the_rules(smoke_run, tmp_path):
     assert set(props["origin"]) <= {"ascent", "mutation", "evolution", "random"}
     assert props["origin"].nunique() >= 3, props["origin"].tolist()
     assert props["predicted_value"].notna().all()
+    fit = pd.read_parquet(cwd / "results/round_0/value_model.parquet")
+    assert len(fit) == 1 and fit.at[0, "n_evaluated"] == len(history)
     pd.testing.assert_series_equal(trainings(cwd), before)
 
 
