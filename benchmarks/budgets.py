@@ -24,8 +24,6 @@ from variants import VARIANTS
 
 from autosnap.search import compare
 
-HERE = Path(__file__).resolve().parent
-
 
 def budget_pairs(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     """Each model strategy of both frames (curves: [dataset,] strategy, seed, queries,

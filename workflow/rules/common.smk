@@ -23,7 +23,7 @@ RANDOM_SLOTS = ROUNDS * K
 # For --software-deployment-method conda (relative to the rule files); without that flag
 # rules run in the environment snakemake itself runs in.
 CONDA_ENV = "../envs/autosnap.yaml"
-# The search's chain (sample, train, collect, fit, propose) goes before the jobs that
+# The search's chain (sample, train, collect, pretrain, fit, propose) goes before the jobs that
 # need only the data (the baselines' final trainings, the random search): those fill
 # the cores the chain leaves free (a fit uses one) instead of delaying its rounds.
 SEARCH_PRIORITY = 1
