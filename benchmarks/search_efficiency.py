@@ -9,7 +9,7 @@ so a cached child is exactly what a fresh training would give.
 
     python benchmarks/search_efficiency.py [--config config/config.yaml] [--seeds 0 1 2 3 4]
 
-Writes benchmarks/results/search_efficiency_{curves,final,timing,regret,pairs}.csv and
+Writes benchmarks/results/search_efficiency_{curves,final,timing,regret,pairs,predictor}.csv and
 search_efficiency.png; a run that was stopped resumes where it stopped (work files in
 benchmarks/work/search_efficiency/, with each round's times), so seeds can also run as
 separate processes side by side and a last call with all of them writes the tables.
@@ -39,6 +39,7 @@ from autosnap import stages  # noqa: E402
 from autosnap.config import load_yaml  # noqa: E402
 from autosnap.data.figures import save  # noqa: E402
 from autosnap.progress import log, setup_logging  # noqa: E402
+from autosnap.report import next_round_tau  # noqa: E402
 from autosnap.search import compare  # noqa: E402
 from autosnap.search.config import value_model_config  # noqa: E402
 from autosnap.tables import read_table  # noqa: E402
@@ -126,6 +127,22 @@ def curves(work: Path, strategies: list[str], seeds: list[int], rounds: int) -> 
     return pd.concat(frames, ignore_index=True)
 
 
+def predictor(work: Path, strategies: list[str], seeds: list[int], rounds: int) -> pd.DataFrame:
+    """Per model search and round: the value model's Kendall tau on the next round's
+    children (the report's own `next_round_tau`), what the model was used for."""
+    frames = []
+    for strategy in [s for s in strategies if strategy_of(s) == "autosnap"]:
+        for seed in seeds:
+            run = run_dir(work, strategy, seed)
+            history = read_table(run / f"round_{rounds - 1}" / "history.parquet")
+            props = pd.concat([read_table(run / f"round_{r}" / "proposals.parquet")
+                               for r in range(1, rounds)])  # fmt: skip
+            fits = pd.DataFrame({"round": range(rounds - 1)})
+            frames.append(next_round_tau(fits, history, props).assign(strategy=strategy,
+                                                                      seed=seed))  # fmt: skip
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def plot(curve: pd.DataFrame, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for strategy, g in curve.groupby("strategy"):
@@ -183,6 +200,9 @@ def main() -> None:
     curve = curves(work, args.strategies, args.seeds, rounds)
     out.mkdir(parents=True, exist_ok=True)
     curve.to_csv(out / "search_efficiency_curves.csv", index=False)
+    predictor(work, args.strategies, args.seeds, rounds).to_csv(
+        out / "search_efficiency_predictor.csv", index=False
+    )
     last = curve[curve["children"] == curve["children"].max()]
     final = last.groupby("strategy").agg(
         seeds=("seed", "count"), best_value_mean=("best_value", "mean"),

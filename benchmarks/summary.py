@@ -144,9 +144,11 @@ def _protocol_sections(results: Path) -> list[str]:
         pred = pd.read_csv(pred_path) if pred_path.exists() else pd.DataFrame()
         if not pred.empty:
             keys = [c for c in ("dataset", "strategy") if c in pred.columns]
-            means = pred.groupby(keys)[["tau_next", "tau_top10"]].mean().reset_index()
-            lines += ["", "Value model's Kendall tau, mean over rounds (next round's children; "
-                      "table's top 10 %):", "",
+            # the table's top 10 % only where there is a table (not on the demo task)
+            taus = [c for c in ("tau_next", "tau_top10") if c in pred.columns]
+            means = pred.groupby(keys)[taus].mean().reset_index()
+            lines += ["", "Value model's Kendall tau, mean over rounds (next round's children"
+                      + ("; table's top 10 %" if "tau_top10" in taus else "") + "):", "",
                       means.to_markdown(index=False, floatfmt=".3f")]  # fmt: skip
         if pairs is not None:
             lines += _ablation(regret, pairs, pred)
