@@ -1,8 +1,11 @@
-"""The value model's budget every strategy benchmark gives autosnap: the demo config's.
+"""The budget every strategy benchmark gives autosnap: the demo config's.
 
 A benchmark that trained the model less than the demo would measure a weaker search
 than the one users run, so the budget is read from `config/config.yaml` (its
-`value_model:` section over the defaults), not written down a second time.
+`value_model:` section over the defaults), not written down a second time. What the
+demo config turns on of this project's additions (`autosnap.search.config.ADDITIONS`)
+is not budget: a benchmark's `autosnap` is AutoSNAP's engine and each variant
+(`variants.py`) adds its own components, whatever the demo runs.
 """
 
 from __future__ import annotations
@@ -10,11 +13,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from autosnap.config import load_config
-from autosnap.search.config import ValueModelConfig, value_model_config
+from autosnap.search.config import ADDITIONS, ValueModelConfig, value_model_config
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "config.yaml"
 
 
+def without_additions(cfg: dict) -> dict:
+    """`cfg` without the keys of the additions to AutoSNAP's engine: its budget alone."""
+    out = dict(cfg)
+    for section, keys in ADDITIONS.items():
+        if out.get(section):
+            out[section] = {k: v for k, v in out[section].items() if k not in keys}
+    return out
+
+
 def demo_value_model(config: str | Path = DEMO_CONFIG) -> ValueModelConfig:
-    """The `value_model:` section of `config` (default: the demo config)."""
-    return value_model_config(load_config(config).get("value_model"))
+    """The `value_model:` section of `config` (default: the demo config), its budget."""
+    return value_model_config(without_additions(load_config(config)).get("value_model"))

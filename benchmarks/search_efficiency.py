@@ -2,7 +2,10 @@
 
 Each strategy runs the search of a config (default: the demo, config/config.yaml) with
 several search seeds, through the same stage functions the workflow calls
-(autosnap.stages: propose_round, train_slots, collect, fit), in one process. Children go
+(autosnap.stages: propose_round, train_slots, collect, fit), in one process. A search
+takes the config's budget (data, training, rounds, value-model steps:
+`budget.without_additions`), so `autosnap` is AutoSNAP's engine and a variant of
+variants.py adds its own components (the demo's search is `autosnap+pool+credit`). Children go
 through the child cache, so an architecture two runs share (round 0 is the same random
 sample for every strategy with one seed) is trained once; the training seed is fixed,
 so a cached child is exactly what a fresh training would give.
@@ -31,6 +34,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from budget import without_additions  # noqa: E402
 from machine import machine  # noqa: E402
 from summary import write_summary  # noqa: E402
 from variants import VARIANTS, digest, strategy_of  # noqa: E402
@@ -179,7 +183,8 @@ def main() -> None:
                    help="no searches: apply the protocol to the committed curves")  # fmt: skip
     args = p.parse_args()
     setup_logging()
-    cfg = load_yaml(args.config)
+    # the config's budget; `autosnap` is the engine and a variant adds its components
+    cfg = without_additions(load_yaml(args.config))
     key = digest(cfg)
     work = Path(args.work or HERE / "work/search_efficiency" / f"{Path(args.config).stem}_{key}")
     out = Path(args.out)

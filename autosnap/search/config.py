@@ -14,6 +14,13 @@ from autosnap.space.snap import DEFAULT_MAX_LEN, SnapGrammar
 STRATEGIES = ("autosnap", "random", "evolution")
 #: The generators of autosnap's scored pool (autosnap.search.candidates), in fill order.
 POOL_SOURCES = ("ascent", "mutation", "evolution", "random")
+#: The keys of this project's additions to AutoSNAP's engine (issue #15) per section:
+#: with all of them at their defaults a search is the paper's (benchmarks/variants.py
+#: sets them one at a time; the demo config turns the scored pool with credit on).
+ADDITIONS = {
+    "search": ("candidates", "per_parent", "beta", "trust_radius", "sources", "source_credit"),
+    "value_model": ("heads", "pretrain_steps", "pretrain_pool"),
+}
 
 
 @dataclass(frozen=True)
