@@ -144,7 +144,9 @@ def predictor(work: Path, strategies: list[str], seeds: list[int], rounds: int) 
             fits = pd.DataFrame({"round": range(rounds - 1)})
             frames.append(next_round_tau(fits, history, props).assign(strategy=strategy,
                                                                       seed=seed))  # fmt: skip
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if not frames:  # no model search: a header only, which reads back as an empty table
+        return pd.DataFrame(columns=["strategy", "seed", "round", "tau_next"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def plot(curve: pd.DataFrame, path: Path) -> None:
