@@ -215,3 +215,19 @@ def test_tabular_search_runs_every_component_on_members_only():
     qs = list(run_search(table, "autosnap", 3, 3, 6, vm, None, options))
     assert len({q.snap for q in qs}) == 18
     assert all(Snap.parse(q.snap, 3).snap_id in values for q in qs)
+
+
+def test_the_additions_are_config_keys_whose_defaults_are_autosnaps_engine():
+    """The benchmarks strip ADDITIONS from a config to run the paper's engine as
+    `autosnap`: every key must be a field of its section, and its default the engine's."""
+    from dataclasses import fields
+
+    from autosnap.search.config import ADDITIONS, ValueModelConfig
+
+    for section, cls in (("search", SearchConfig), ("value_model", ValueModelConfig)):
+        names = {f.name for f in fields(cls)}
+        assert set(ADDITIONS[section]) <= names, set(ADDITIONS[section]) - names
+    engine = SearchConfig()
+    assert engine.candidates == 0 and not engine.source_credit and engine.beta == 0
+    assert engine.trust_radius == 0 and ValueModelConfig().heads == 1
+    assert ValueModelConfig().pretrain_steps == 0
