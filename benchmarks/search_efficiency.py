@@ -5,8 +5,8 @@ several search seeds, through the same stage functions the workflow calls
 (autosnap.stages: propose_round, train_slots, collect, fit), in one process. A search
 takes the config's budget (data, training, rounds, value-model steps:
 `budget.without_additions`), so `autosnap` is AutoSNAP's engine and a variant of
-variants.py adds its own components (the demo's search is `autosnap+pool+credit`). Children go
-through the child cache, so an architecture two runs share (round 0 is the same random
+variants.py adds its own components (the demo's search is `autosnap+pool+credit`).
+Children go through the child cache, so an architecture two runs share (round 0 is the same random
 sample for every strategy with one seed) is trained once; the training seed is fixed,
 so a cached child is exactly what a fresh training would give.
 

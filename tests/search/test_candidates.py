@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,7 @@ from helpers import THREADS
 
 from autosnap.config import ConfigError
 from autosnap.search.candidates import neighbour_scale, radius_scale, select, source_quota
-from autosnap.search.config import SearchConfig, search_config
+from autosnap.search.config import ADDITIONS, SearchConfig, search_config
 from autosnap.search.strategies import propose
 from autosnap.search.tabular import Lookup, run_search
 from autosnap.search.value_model import (
@@ -220,10 +220,6 @@ def test_tabular_search_runs_every_component_on_members_only():
 def test_the_additions_are_config_keys_whose_defaults_are_autosnaps_engine():
     """The benchmarks strip ADDITIONS from a config to run the paper's engine as
     `autosnap`: every key must be a field of its section, and its default the engine's."""
-    from dataclasses import fields
-
-    from autosnap.search.config import ADDITIONS, ValueModelConfig
-
     for section, cls in (("search", SearchConfig), ("value_model", ValueModelConfig)):
         names = {f.name for f in fields(cls)}
         assert set(ADDITIONS[section]) <= names, set(ADDITIONS[section]) - names
