@@ -86,13 +86,23 @@ class Pool:
 
 def entered_top(history: pd.DataFrame | None, top: int) -> pd.DataFrame:
     """The successful children of every round but the first, each with `entered`:
-    whether it beat the entry value of the `top` best children of the rounds before its
-    own. That is what counts as a success of the rule (`origin`) that proposed it."""
+    whether it beat the entry value of the top set of the rounds before its own: the
+    `top` best children, but at most half of them. That is what counts as a success of
+    the rule (`origin`) that proposed it.
+
+    Why at most half: a top set that holds every earlier child is entered by anything
+    better than the worst of them. With `top` = K, round 1 of every search had that bar
+    (the demo's 8 round-0 children, the tables' 10): 95-100 % of every source's round-1
+    children counted as successes on the demo (20 seeds), so round 2's credit shares
+    came out about equal and the trust region doubled its radius whatever ascent did.
+    At half, the same children read ascent 42 %, random 68 %, evolution 82 %,
+    mutation 85 %."""
     ok = evaluated(history)
     rounds = []
     if not ok.empty and "origin" in ok.columns:
         for r in sorted(ok["round"].unique())[1:]:
-            entry = ok.loc[ok["round"] < r, "value"].nlargest(top).min()
+            before = ok.loc[ok["round"] < r, "value"]
+            entry = before.nlargest(max(min(top, len(before) // 2), 1)).min()
             now = ok[ok["round"] == r]
             rounds.append(now.assign(entered=now["value"] > entry))
     return pd.concat(rounds) if rounds else ok.iloc[:0].assign(origin="", entered=False)
