@@ -1,15 +1,17 @@
-"""One search at two value-model budgets: the protocol on two result folders' curves.
+"""One search in two settings: the protocol on two result folders' curves.
 
 A strategy benchmark run with another `--value-model` (say the demo's, after the demo
-changed its fit) into its own `--out` gives curves of the same strategies on the same
-seeds; this pairs each strategy that uses the model with itself across the two folders,
-by seed (and dataset), with the protocol's paired Wilcoxon on validation regret at 50
-and 100 queries. Strategies without a model (evolution, random) must come out identical
-in both folders, which checks that the two runs are comparable at all.
+changed its fit), or after a change to one of autosnap's components, into its own
+`--out` gives curves of the same strategies on the same seeds; this pairs each
+strategy that uses the model with itself across the two folders, by seed (and
+dataset), with the protocol's paired Wilcoxon on validation regret at 50 and 100
+queries (the demo's: at its last child). Strategies without a model (evolution, random)
+must come out identical in both folders, which checks that the two runs are comparable
+at all.
 
     python benchmarks/budgets.py results results/steps400 [--benchmark nasbench_graph]
 
-Writes `{benchmark}_budget_pairs.csv` into the second folder (a: its budget, b: the first's).
+Writes `{benchmark}_budget_pairs.csv` into the second folder (a: its setting, b: the first's).
 """
 
 from __future__ import annotations
@@ -58,9 +60,11 @@ def main() -> None:
     ap.add_argument("base", help="results folder of the first budget")
     ap.add_argument("other", help="results folder of the second budget (the table goes here)")
     ap.add_argument("--benchmark", default="nasbench_graph",
-                    choices=["nasbench_graph", "snapbench"])  # fmt: skip
+                    choices=["nasbench_graph", "snapbench", "search_efficiency"])  # fmt: skip
     args = ap.parse_args()
-    base, other = (pd.read_csv(Path(d) / f"{args.benchmark}_curves.csv")
+    # the demo's curves count children and keep the best validation value
+    names = {"children": "queries", "best_value": "best_valid"}
+    base, other = (pd.read_csv(Path(d) / f"{args.benchmark}_curves.csv").rename(columns=names)
                    for d in (args.base, args.other))  # fmt: skip
     table = budget_pairs(base, other)
     publish(table, args.other, f"{args.benchmark}_budget_pairs")
