@@ -145,19 +145,6 @@ def test_sources_that_succeeded_get_more_of_the_picks():
     assert first == {"ascent": 3, "mutation": 3, "evolution": 2, "random": 2}
 
 
-def test_beating_the_worst_of_a_round_is_no_success_when_the_top_set_is_every_child():
-    """With `top` as large as the children before (round 1 of the demo: 8 and 8), the
-    bar is the top half, not the worst child: a source whose children all sit below the
-    median of round 0 gets the smaller share."""
-    snaps = sample_snaps(16, seed=3, max_len=MAX_LEN)
-    rounds, origins = [0] * 8 + [1] * 8, ["random"] * 8 + ["random", "evolution"] * 4
-    values = [float(v) for v in range(8)] + [1.5, 6.5] * 4  # random 1.5, evolution 6.5
-    cfg = SearchConfig(max_len=MAX_LEN, top=8, candidates=50, source_credit=True,
-                       sources=("evolution", "random"))  # fmt: skip
-    quota = source_quota(history_of(snaps, rounds, origins, values), cfg, 8)
-    assert quota == {"evolution": 7, "random": 1}  # rates 5/6 and 1/6
-
-
 @pytest.mark.parametrize("trust_radius", [0.0, 1.0])
 def test_the_scored_pool_proposes_k_new_valid_snaps_reproducibly(children, trust_radius):
     snaps, model = children
