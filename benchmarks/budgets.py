@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from search_efficiency import PROTOCOL_NAMES
 from summary import publish
 from variants import VARIANTS
 
@@ -57,14 +58,13 @@ def budget_pairs(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("base", help="results folder of the first budget")
-    ap.add_argument("other", help="results folder of the second budget (the table goes here)")
+    ap.add_argument("base", help="results folder of the first setting")
+    ap.add_argument("other", help="results folder of the second setting (the table goes here)")
     ap.add_argument("--benchmark", default="nasbench_graph",
                     choices=["nasbench_graph", "snapbench", "search_efficiency"])  # fmt: skip
     args = ap.parse_args()
-    # the demo's curves count children and keep the best validation value
-    names = {"children": "queries", "best_value": "best_valid"}
-    base, other = (pd.read_csv(Path(d) / f"{args.benchmark}_curves.csv").rename(columns=names)
+    base, other = (pd.read_csv(Path(d) / f"{args.benchmark}_curves.csv")
+                   .rename(columns=PROTOCOL_NAMES)
                    for d in (args.base, args.other))  # fmt: skip
     table = budget_pairs(base, other)
     publish(table, args.other, f"{args.benchmark}_budget_pairs")
