@@ -35,6 +35,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from budget import without_additions  # noqa: E402
+from curves import merge_earlier  # noqa: E402
 from machine import machine  # noqa: E402
 from summary import write_summary  # noqa: E402
 from variants import VARIANTS, digest, strategy_of  # noqa: E402
@@ -186,10 +187,18 @@ def main() -> None:
     p.add_argument("--out", default=str(HERE / "results"))
     p.add_argument("--from-curves", action="store_true",
                    help="no searches: apply the protocol to the committed curves")  # fmt: skip
+    p.add_argument("--add", action="store_true",
+                   help="keep the other strategies' curves of an earlier run in --out")  # fmt: skip
+    p.add_argument("--value-model",
+                   help="a file whose value_model: keys replace the config's (say "
+                        "budget_800.yaml): the same search with another fit budget")  # fmt: skip
     args = p.parse_args()
     setup_logging()
     # the config's budget; `autosnap` is the engine and a variant adds its components
     cfg = without_additions(load_yaml(args.config))
+    if args.value_model:
+        vm = load_yaml(args.value_model).get("value_model") or {}
+        cfg["value_model"] = {**(cfg.get("value_model") or {}), **vm}
     key = digest(cfg)
     work = Path(args.work or HERE / "work/search_efficiency" / f"{Path(args.config).stem}_{key}")
     out = Path(args.out)
@@ -208,11 +217,13 @@ def main() -> None:
                      time.perf_counter() - start)  # fmt: skip
             timing += run_search(cfg, strategy, seed, work, data)
     curve = curves(work, args.strategies, args.seeds, rounds)
+    pred = predictor(work, args.strategies, args.seeds, rounds)
+    if args.add:
+        curve = merge_earlier(curve, out / "search_efficiency_curves.csv", ["strategy"])
+        pred = merge_earlier(pred, out / "search_efficiency_predictor.csv", ["strategy"])
     out.mkdir(parents=True, exist_ok=True)
     curve.to_csv(out / "search_efficiency_curves.csv", index=False)
-    predictor(work, args.strategies, args.seeds, rounds).to_csv(
-        out / "search_efficiency_predictor.csv", index=False
-    )
+    pred.to_csv(out / "search_efficiency_predictor.csv", index=False)
     last = curve[curve["children"] == curve["children"].max()]
     final = last.groupby("strategy").agg(
         seeds=("seed", "count"), best_value_mean=("best_value", "mean"),
@@ -220,11 +231,14 @@ def main() -> None:
         best_err_mm_std=("best_err_mm", "std"),
     ).reset_index()  # fmt: skip
     final["children"] = int(curve["children"].max())
-    final["config"] = Path(args.config).name
+    final["config"] = Path(args.config).name + (f" + {Path(args.value_model).name}"
+                                                 if args.value_model else "")  # fmt: skip
     final["machine"] = machine()
     final.to_csv(out / "search_efficiency_final.csv", index=False)
     t = pd.DataFrame(timing)
     t["machine"] = machine()
+    if args.add:
+        t = merge_earlier(t, out / "search_efficiency_timing.csv", ["strategy"])
     t.to_csv(out / "search_efficiency_timing.csv", index=False)
     plot(curve, out / "search_efficiency.png")
     print(final.to_string(index=False))
