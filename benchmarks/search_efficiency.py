@@ -38,7 +38,7 @@ from budget import without_additions  # noqa: E402
 from curves import merge_earlier  # noqa: E402
 from machine import machine  # noqa: E402
 from summary import write_summary  # noqa: E402
-from variants import VARIANTS, digest, strategy_of  # noqa: E402
+from variants import VARIANTS, code_digest, digest, strategy_of  # noqa: E402
 
 from autosnap import stages  # noqa: E402
 from autosnap.config import load_yaml  # noqa: E402
@@ -110,9 +110,10 @@ def run_search(cfg: dict, name: str, seed: int, work: Path, data: Path) -> list[
 
 
 def run_dir(work: Path, name: str, seed: int) -> Path:
-    """A search's work folder, keyed by its variant's settings too, so a changed
-    variant in benchmarks/variants.py starts afresh instead of reusing a stale run."""
-    return work / f"{name}_{digest(VARIANTS.get(name))}_seed{seed}"
+    """A search's work folder, keyed by its variant's settings and the search code too
+    (`variants.code_digest`), so a changed variant or search starts afresh instead of
+    reusing a stale run; its children still come from the child cache."""
+    return work / f"{name}_{digest((VARIANTS.get(name), code_digest()))}_seed{seed}"
 
 
 def curves(work: Path, strategies: list[str], seeds: list[int], rounds: int) -> pd.DataFrame:

@@ -9,6 +9,8 @@ and cora did not support; the last changes how the pool alone picks (`CHANGES`).
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import json
 import time
@@ -20,6 +22,7 @@ from typing import Any
 import pandas as pd
 import torch
 
+import autosnap
 from autosnap.search.config import ValueModelConfig
 from autosnap.search.tabular import Lookup, run_search
 from autosnap.tables import atomic_write
@@ -102,8 +105,7 @@ def run_all(bench: Lookup, names: list[str], seeds: int, first_seed: int, rounds
 
     Each search is written to `work` as it finishes, under a key of its settings, so a
     stopped run (hours, for the ablation's middle) resumes with what it had done and a
-    changed budget or variant never reuses a stale search. The key holds settings, not
-    code: after a change to the search code, delete `work`."""
+    changed budget, variant or search code (`code_digest`) never reuses a stale search."""
     work.mkdir(parents=True, exist_ok=True)
     seed_range = range(first_seed, first_seed + seeds)
     jobs = [(n, s) for n in names for s in seed_range]
@@ -126,7 +128,35 @@ def run_all(bench: Lookup, names: list[str], seeds: int, first_seed: int, rounds
 
 def settings_key(name: str, rounds: int, k: int, vm: ValueModelConfig) -> str:
     """A short hash of what a search's result depends on besides the table and seed."""
-    return digest((rounds, k, asdict(vm), VARIANTS.get(name)))
+    return digest((rounds, k, asdict(vm), VARIANTS.get(name), code_digest()))
+
+
+#: The packages of autosnap a search runs: its strategies and model, and the grammar.
+SEARCH_CODE = ("search", "space")
+
+
+@functools.cache
+def code_digest() -> str:
+    """A hash of the search's code (`SEARCH_CODE`), part of every search's work key: a
+    change to how a search runs reruns the searches instead of reading back stale ones."""
+    root = Path(autosnap.__file__).parent
+    return source_digest(sorted(p for d in SEARCH_CODE for p in (root / d).rglob("*.py")), root)
+
+
+def source_digest(paths: list[Path], root: Path) -> str:
+    """A hash of Python files (named relative to `root`) without their comments,
+    docstrings and layout: a reworded docstring keeps a benchmark's finished searches."""
+    trees = []
+    for path in paths:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):  # fmt: skip
+                node.body = body[1:] or [ast.Pass()]
+        trees.append((str(path.relative_to(root)), ast.dump(tree)))
+    return digest(trees)
 
 
 def digest(settings: Any) -> str:

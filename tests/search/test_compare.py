@@ -121,6 +121,26 @@ def test_a_stopped_strategy_benchmark_keeps_its_finished_searches(toy_table, tmp
     assert set(held_out["seed"]) == {5, 6} and len(list(tmp_path.glob("*.json"))) == 12
 
 
+def test_a_benchmark_search_is_keyed_by_its_code_not_its_comments(tmp_path):
+    """benchmarks/variants.source_digest (in every search's work key) changes with the
+    code a search runs, not with a docstring, a comment or the layout."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from variants import code_digest, source_digest
+
+    src = tmp_path / "ascent.py"
+    versions = {
+        "code": 'def step(x):\n    """Move."""\n    return x + 1  # one unit\n',
+        "reworded": '"""Ascent."""\n\n\ndef step(x):\n    """Move up."""\n    return (x + 1)\n',
+        "changed": 'def step(x):\n    """Move."""\n    return x + 2  # one unit\n',
+    }
+    keys = {}
+    for name, text in versions.items():
+        src.write_text(text)
+        keys[name] = source_digest([src], tmp_path)
+    assert keys["code"] == keys["reworded"] != keys["changed"]
+    assert len(code_digest()) == 10  # the package's search code parses
+
+
 def test_the_ablation_table_reads_each_variant_against_the_baselines(toy_table, tmp_path):
     """benchmarks/summary.py's ablation rows come from the protocol's own tables: one row
     per variant in variants.py's order, W/T/L seen from the variant whichever way round
