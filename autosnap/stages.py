@@ -41,7 +41,7 @@ def prepare_data(data: dict | None, out_dir: str | Path) -> dict[str, Path]:
     `source: import`, cut it from the user's images), with `examples.png` showing a full
     image and example patches, and (simulated) `anatomy.png` the backgrounds alone."""
     # figures here, not at the top: every fit, propose and training job imports this
-    # module, and matplotlib is 0.4 s of each job's start (benchmarks/README)
+    # module, and matplotlib was 0.25-0.4 s of each job's start (benchmarks/README)
     from autosnap.data.figures import anatomy_figure, data_examples
 
     cfg = from_dict(DataConfig, data, "data")
