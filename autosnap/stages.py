@@ -17,6 +17,7 @@ import pandas as pd
 from autosnap.config import from_dict
 from autosnap.data.config import DataConfig
 from autosnap.data.dataset import Renderer, make_dataset
+from autosnap.data.figures import anatomy_figure, data_examples, examples_figure
 from autosnap.data.importer import import_dataset, pose_landmarks, read_image, read_poses
 from autosnap.errors import InputError
 from autosnap.progress import log
@@ -40,10 +41,6 @@ def prepare_data(data: dict | None, out_dir: str | Path) -> dict[str, Path]:
     """Render the simulated data set of a `data:` section into `out_dir` (or, with
     `source: import`, cut it from the user's images), with `examples.png` showing a full
     image and example patches, and (simulated) `anatomy.png` the backgrounds alone."""
-    # figures here, not at the top: every fit, propose and training job imports this
-    # module, and matplotlib was 0.25-0.4 s of each job's start (benchmarks/README)
-    from autosnap.data.figures import anatomy_figure, data_examples
-
     cfg = from_dict(DataConfig, data, "data")
     if cfg.source == "import":
         return _import_data(cfg, Path(out_dir))
@@ -60,8 +57,6 @@ def prepare_data(data: dict | None, out_dir: str | Path) -> dict[str, Path]:
 def _import_data(cfg: DataConfig, out_dir: Path) -> dict[str, Path]:
     """`data.source: import`: the tables from the user's images and pose table, and the
     examples figure with the first image of the pose table."""
-    from autosnap.data.figures import examples_figure  # see prepare_data
-
     paths = import_dataset(
         cfg.images, cfg.poses, out_dir, patch=cfg.patch_shape, seed=cfg.seed,
         max_displacement_mm=cfg.max_displacement_mm, max_rotation_deg=cfg.max_rotation_deg,
