@@ -27,6 +27,17 @@ def without_additions(cfg: dict) -> dict:
     return out
 
 
-def demo_value_model(config: str | Path = DEMO_CONFIG) -> ValueModelConfig:
-    """The `value_model:` section of `config` (default: the demo config), its budget."""
-    return value_model_config(without_additions(load_config(config)).get("value_model"))
+def value_model_section(config: str | Path = DEMO_CONFIG,
+                        overlay: str | Path | None = None) -> dict:  # fmt: skip
+    """The budget keys of `config`'s `value_model:` section, with the ones `overlay`
+    (another config, say budget_800.yaml) writes laid over them: the one reading of every
+    benchmark's `--value-model`, so one file means one model in all of them."""
+    section = dict(without_additions(load_config(config)).get("value_model") or {})
+    if overlay is not None:
+        section.update(without_additions(load_config(overlay)).get("value_model") or {})
+    return section
+
+
+def demo_value_model(overlay: str | Path | None = None) -> ValueModelConfig:
+    """The demo config's value model (its budget), with `overlay`'s keys over it."""
+    return value_model_config(value_model_section(DEMO_CONFIG, overlay))

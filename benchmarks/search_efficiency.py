@@ -34,7 +34,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from budget import without_additions  # noqa: E402
+from budget import value_model_section, without_additions  # noqa: E402
 from curves import merge_earlier  # noqa: E402
 from machine import machine  # noqa: E402
 from summary import write_summary  # noqa: E402
@@ -55,6 +55,8 @@ COLOURS = {"autosnap": "#d62728", "evolution": "#2ca02c", "random": "#777777"}
 # the demo's curves count children and keep the best validation value; the protocol's
 # names for them (the strategy benchmarks' curves)
 PROTOCOL_NAMES = {"children": "queries", "best_value": "best_valid"}
+#: Beyond the search code: the stage functions a demo search runs (run_search).
+STAGES = ("stages.py",)
 
 
 def run_search(cfg: dict, name: str, seed: int, work: Path, data: Path) -> list[dict]:
@@ -111,9 +113,10 @@ def run_search(cfg: dict, name: str, seed: int, work: Path, data: Path) -> list[
 
 def run_dir(work: Path, name: str, seed: int) -> Path:
     """A search's work folder, keyed by its variant's settings and the search code too
-    (`variants.code_digest`), so a changed variant or search starts afresh instead of
-    reusing a stale run; its children still come from the child cache."""
-    return work / f"{name}_{digest((VARIANTS.get(name), code_digest()))}_seed{seed}"
+    (`variants.code_digest`, with `autosnap/stages.py`, whose propose and fit wrappers
+    the demo's searches go through), so a changed variant or search starts afresh
+    instead of reusing a stale run; its children still come from the child cache."""
+    return work / f"{name}_{digest((VARIANTS.get(name), code_digest(STAGES)))}_seed{seed}"
 
 
 def curves(work: Path, strategies: list[str], seeds: list[int], rounds: int) -> pd.DataFrame:
@@ -191,15 +194,14 @@ def main() -> None:
     p.add_argument("--add", action="store_true",
                    help="keep the other strategies' curves of an earlier run in --out")  # fmt: skip
     p.add_argument("--value-model",
-                   help="a file whose value_model: keys replace the config's (say "
+                   help="a config whose value_model: keys are laid over the config's (say "
                         "budget_800.yaml): the same search with another fit budget")  # fmt: skip
     args = p.parse_args()
     setup_logging()
     # the config's budget; `autosnap` is the engine and a variant adds its components
     cfg = without_additions(load_yaml(args.config))
     if args.value_model:
-        vm = load_yaml(args.value_model).get("value_model") or {}
-        cfg["value_model"] = {**(cfg.get("value_model") or {}), **vm}
+        cfg["value_model"] = value_model_section(args.config, args.value_model)
     key = digest(cfg)
     work = Path(args.work or HERE / "work/search_efficiency" / f"{Path(args.config).stem}_{key}")
     out = Path(args.out)
@@ -235,6 +237,8 @@ def main() -> None:
     final["config"] = Path(args.config).name + (f" + {Path(args.value_model).name}"
                                                  if args.value_model else "")  # fmt: skip
     final["machine"] = machine()
+    if args.add:
+        final = keep_earlier_labels(final, out / "search_efficiency_final.csv", args.strategies)
     final.to_csv(out / "search_efficiency_final.csv", index=False)
     t = pd.DataFrame(timing)
     t["machine"] = machine()
@@ -245,6 +249,19 @@ def main() -> None:
     print(final.to_string(index=False))
     protocol(curve, out)
     write_summary(out)
+
+
+def keep_earlier_labels(final: pd.DataFrame, earlier: Path, ran: list[str]) -> pd.DataFrame:
+    """`final` with the config and machine of `earlier`'s rows for the strategies not
+    run now: curves copied in with --add keep the labels of the run that made them."""
+    if not earlier.exists():
+        return final
+    before = pd.read_csv(earlier).set_index("strategy")
+    kept = ~final["strategy"].isin(ran) & final["strategy"].isin(before.index)
+    for col in ("config", "machine"):
+        if col in before.columns:
+            final.loc[kept, col] = final.loc[kept, "strategy"].map(before[col])
+    return final
 
 
 def protocol(curve: pd.DataFrame, out: Path) -> None:

@@ -136,11 +136,13 @@ SEARCH_CODE = ("search", "space")
 
 
 @functools.cache
-def code_digest() -> str:
-    """A hash of the search's code (`SEARCH_CODE`), part of every search's work key: a
-    change to how a search runs reruns the searches instead of reading back stale ones."""
+def code_digest(extra: tuple[str, ...] = ()) -> str:
+    """A hash of the search's code (`SEARCH_CODE`, and the modules `extra` names relative
+    to the package), part of every search's work key: a change to how a search runs
+    reruns the searches instead of reading back stale ones."""
     root = Path(autosnap.__file__).parent
-    return source_digest(sorted(p for d in SEARCH_CODE for p in (root / d).rglob("*.py")), root)
+    paths = sorted(p for d in SEARCH_CODE for p in (root / d).rglob("*.py"))
+    return source_digest(paths + [root / e for e in extra], root)
 
 
 def source_digest(paths: list[Path], root: Path) -> str:

@@ -139,6 +139,7 @@ def test_a_benchmark_search_is_keyed_by_its_code_not_its_comments(tmp_path):
         keys[name] = source_digest([src], tmp_path)
     assert keys["code"] == keys["reworded"] != keys["changed"]
     assert len(code_digest()) == 10  # the package's search code parses
+    assert code_digest(("stages.py",)) != code_digest()  # the demo's key holds its stages
 
 
 def test_the_ablation_table_reads_each_variant_against_the_baselines(toy_table, tmp_path):
