@@ -4,7 +4,8 @@ Each variant is a name (the `strategy` column of the curves) and the `search:` a
 `value_model:` keys it sets on top of the tabular settings and the demo's value model.
 The steps are cumulative, so the table reads top to bottom as "what each addition did";
 the two after them take back, one part at a time, the component (UCB) that SNAP-Bench
-and cora did not support; the last changes how the pool alone picks (`CHANGES`).
+and cora did not support; the last three change how the pool alone picks: credit per
+source, then credit by Thompson sampling and credit without random SNAPs (`CHANGES`).
 """
 
 from __future__ import annotations
@@ -61,12 +62,30 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     #   62-71 % ascent decodes, which on NAS-Bench-Graph the model cannot rank:
     #   pool_origins.py)
     "autosnap+pool+credit": ({"candidates": 200, "source_credit": True}, {}),
+    # credit by Thompson sampling: each pick to the source with the highest Beta draw,
+    #   which concentrates on the best source as evidence grows (matching keeps every
+    #   source near its rate, random's included)
+    "autosnap+pool+thompson": (
+        {"candidates": 200, "source_credit": True, "credit_rule": "thompson"},
+        {},
+    ),
+    # credit without random SNAPs as a source: after round 0 they never beat the
+    #   search's best on NAS-Bench-Graph (pool_origins.py), yet matching keeps their share
+    "autosnap+pool+credit-random": (
+        {"candidates": 200, "source_credit": True, "sources": ("ascent", "mutation", "evolution")},
+        {},
+    ),
 }
 
 
 #: The variant a row changes where that is not the row above it in VARIANTS: credit
-#: changes how the pool alone picks, not the removal rows before it.
-CHANGES: dict[str, str] = {"autosnap+pool+credit": "autosnap+pool"}
+#: changes how the pool alone picks, not the removal rows before it, and the credit
+#: rules change credit.
+CHANGES: dict[str, str] = {
+    "autosnap+pool+credit": "autosnap+pool",
+    "autosnap+pool+thompson": "autosnap+pool+credit",
+    "autosnap+pool+credit-random": "autosnap+pool+credit",
+}
 
 
 def variant(name: str, vm: ValueModelConfig) -> tuple[dict[str, Any], ValueModelConfig]:

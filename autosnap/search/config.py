@@ -14,11 +14,21 @@ from autosnap.space.snap import DEFAULT_MAX_LEN, SnapGrammar
 STRATEGIES = ("autosnap", "random", "evolution")
 #: The generators of autosnap's scored pool (autosnap.search.candidates), in fill order.
 POOL_SOURCES = ("ascent", "mutation", "evolution", "random")
+#: How credit per source shares the picks (autosnap.search.candidates.source_quota).
+CREDIT_RULES = ("matching", "thompson")
 #: The keys of this project's additions to AutoSNAP's engine (issue #15) per section:
 #: with all of them at their defaults a search is the paper's (benchmarks/variants.py
 #: sets them one at a time; the demo config turns the scored pool with credit on).
 ADDITIONS = {
-    "search": ("candidates", "per_parent", "beta", "trust_radius", "sources", "source_credit"),
+    "search": (
+        "candidates",
+        "per_parent",
+        "beta",
+        "trust_radius",
+        "sources",
+        "source_credit",
+        "credit_rule",
+    ),
     "value_model": ("heads", "pretrain_steps", "pretrain_pool"),
 }
 
@@ -58,6 +68,9 @@ class SearchConfig:
     #: autosnap with candidates: share the K picks among the sources by how their
     #: children did in earlier rounds, the model picking within each (False: the best K).
     source_credit: bool = False
+    #: autosnap with source_credit: how the shares follow the credit, "matching"
+    #: (in proportion to each source's rate) or "thompson" (a Beta draw per pick).
+    credit_rule: str = "matching"
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -66,6 +79,9 @@ class SearchConfig:
         if unknown or not self.sources:
             raise ValueError(f"sources must be a non-empty list of {POOL_SOURCES}, got "
                              f"{list(self.sources)}")  # fmt: skip
+        if self.credit_rule not in CREDIT_RULES:
+            raise ValueError(f"credit_rule must be one of {CREDIT_RULES}, got "
+                             f"'{self.credit_rule}'")  # fmt: skip
         if self.children < 1 or self.rounds < 1:
             raise ValueError("children and rounds must be at least 1")
         if not 1 <= self.min_len <= self.max_len:
