@@ -31,8 +31,9 @@ operator selection does), and the model picks the best within each: it still scr
 but the history, not the model, decides how far to trust ascent. `search.credit_rule`
 "thompson" gives each pick to the source with the highest Beta-posterior draw instead
 (shares that concentrate as the evidence grows): level with matching on every table,
-ahead of it against evolution on three of four NAS-Bench-Graph seed sets, so a switch
-(benchmarks/README, `results/credit_rules/`).
+ahead of it against evolution on three of four NAS-Bench-Graph seed sets at 100
+queries, behind it on the demo's 5 seeds (2 of 5 at least evolution's, against 3), so a
+switch (benchmarks/README, `results/credit_rules/`).
 
 Trust region (`search.trust_radius` > 0): a step is `trust_radius` times the median
 distance between the children's codes and their nearest neighbours (the local scale of
