@@ -27,6 +27,11 @@ def without_additions(cfg: dict) -> dict:
     return out
 
 
+#: The `--value-model` option of every tabular benchmark (`value_model_section`).
+VALUE_MODEL_HELP = ("a config whose value_model: keys are laid over the demo's (say "
+                    "budget_800.yaml): the same search with another fit budget")  # fmt: skip
+
+
 def value_model_section(config: str | Path = DEMO_CONFIG,
                         overlay: str | Path | None = None) -> dict:  # fmt: skip
     """The budget keys of `config`'s `value_model:` section, with the ones `overlay`

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nas_bench_graph as nbg
 import pandas as pd
-from budget import demo_value_model
+from budget import VALUE_MODEL_HELP, demo_value_model
 from curves import merge_earlier, plot_regret
 from summary import publish
 from variants import VARIANTS, run_all
@@ -108,9 +108,7 @@ def main() -> None:
                     help="no searches: apply the protocol to the committed curves")  # fmt: skip
     ap.add_argument("--add", action="store_true",
                     help="keep the other curves of an earlier run in --out")  # fmt: skip
-    ap.add_argument("--value-model",
-                    help="a config whose value_model: keys are laid over the demo's (say "
-                         "budget_800.yaml): the same search with another fit budget")  # fmt: skip
+    ap.add_argument("--value-model", help=VALUE_MODEL_HELP)
     args = ap.parse_args()
     out = Path(args.out)
     if args.from_curves:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import snapbench
 import torch
-from budget import demo_value_model
+from budget import VALUE_MODEL_HELP, demo_value_model
 from machine import machine
 from summary import publish
 
@@ -93,8 +93,7 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=200)
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--out", default=str(HERE / "results"))
-    ap.add_argument("--value-model",
-                    help="a config whose value_model: keys are laid over the demo's")  # fmt: skip
+    ap.add_argument("--value-model", help=VALUE_MODEL_HELP)
     args = ap.parse_args()
     vm = demo_value_model(args.value_model)
     start = time.perf_counter()

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from budget import demo_value_model
+from budget import VALUE_MODEL_HELP, demo_value_model
 from curves import merge_earlier, plot_regret
 from machine import machine
 from summary import publish
@@ -101,9 +101,7 @@ def main() -> None:
                     help="keep the other curves of an earlier run in --out")  # fmt: skip
     ap.add_argument("--from-curves", action="store_true",
                     help="no searches: apply the protocol to the committed curves")  # fmt: skip
-    ap.add_argument("--value-model",
-                    help="a config whose value_model: keys are laid over the demo's (say "
-                         "budget_800.yaml): the same search with another fit budget")  # fmt: skip
+    ap.add_argument("--value-model", help=VALUE_MODEL_HELP)
     args = ap.parse_args()
     if args.tabulate:
         tabulate(args.cores)
