@@ -11,7 +11,9 @@ and a job that wanted the same child waits and then takes the cached row. The fi
 writer wins all the same (where locks do not reach across machines): an entry is
 created once and never replaced, and a job that trained a child another job cached
 first writes the cached row (and weights), so every table shows the same row. Each
-finished training adds a line to `trainings.jsonl`, the record of what was trained.
+finished training adds a line to `trainings.jsonl`, the record of what was trained,
+once its result is in the cache: a job killed after training a child but before
+caching it has nothing to reuse, and the child's next training is its only one.
 
 A start counts against a child only on a retry of its job in the same run (Snakemake's
 `attempt` > 1): when a whole run dies (Ctrl-C, `kill -9`, a lost head node), that is not

@@ -118,8 +118,10 @@ def _train_one(
         spacing = float(np.median(session.train_split.mm_per_px))
         save_checkpoint(weights, model, arch, cfg, shape[1:], row, spacing)
     if cached:
-        cached.record_training(row)
+        # the ledger line comes after the cache entry: a run killed between the two
+        # trains the child again, and only the training whose result was kept counts
         row = cached.put(row, weights if saved else None)
+        cached.record_training(row)
         cached.end()
     return row
 
