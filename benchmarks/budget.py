@@ -27,9 +27,10 @@ def without_additions(cfg: dict) -> dict:
     return out
 
 
-#: The `--value-model` option of every tabular benchmark (`value_model_section`).
-VALUE_MODEL_HELP = ("a config whose value_model: keys are laid over the demo's (say "
-                    "budget_800.yaml): the same search with another fit budget")  # fmt: skip
+#: The `--value-model` option of every strategy benchmark (`value_model_section`).
+VALUE_MODEL_HELP = ("a config whose value_model: keys are laid over the searched config's "
+                    "(the demo's unless --config names another; say budget_800.yaml or "
+                    "hidden_64.yaml): the same search with another value model")  # fmt: skip
 
 
 def value_model_section(config: str | Path = DEMO_CONFIG,

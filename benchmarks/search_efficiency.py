@@ -34,7 +34,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from budget import value_model_section, without_additions  # noqa: E402
+from budget import VALUE_MODEL_HELP, value_model_section, without_additions  # noqa: E402
 from curves import merge_earlier  # noqa: E402
 from machine import machine  # noqa: E402
 from summary import write_summary  # noqa: E402
@@ -193,9 +193,7 @@ def main() -> None:
                    help="no searches: apply the protocol to the committed curves")  # fmt: skip
     p.add_argument("--add", action="store_true",
                    help="keep the other strategies' curves of an earlier run in --out")  # fmt: skip
-    p.add_argument("--value-model",
-                   help="a config whose value_model: keys are laid over the config's (say "
-                        "budget_800.yaml): the same search with another fit budget")  # fmt: skip
+    p.add_argument("--value-model", help=VALUE_MODEL_HELP)
     args = p.parse_args()
     setup_logging()
     # the config's budget; `autosnap` is the engine and a variant adds its components
