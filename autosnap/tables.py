@@ -6,9 +6,11 @@ interrupted stage never leaves a partial file that a later stage would take as c
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pandas as pd
@@ -61,6 +63,19 @@ def atomic_write(
         return path
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+@contextmanager
+def exclusive(lock: str | Path) -> Iterator[None]:
+    """Hold the lock file `lock` (waiting while another process holds it), so that work
+    two processes would both do (train one child, render one data set) is done once;
+    the operating system releases it when a process dies. Without file locks (some
+    network file systems) go on unlocked: atomic_write keeps the files whole anyway."""
+    Path(lock).parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as f:
+        with suppress(OSError):
+            fcntl.lockf(f, fcntl.LOCK_EX)
+        yield
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:

@@ -47,7 +47,7 @@ from autosnap.progress import log, setup_logging  # noqa: E402
 from autosnap.report import next_round_tau  # noqa: E402
 from autosnap.search import compare  # noqa: E402
 from autosnap.search.config import value_model_config  # noqa: E402
-from autosnap.tables import read_table  # noqa: E402
+from autosnap.tables import exclusive, read_table  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -207,8 +207,9 @@ def main() -> None:
         protocol(pd.read_csv(out / "search_efficiency_curves.csv"), out)
         return
     data = work / "data"
-    if not (data / "val.parquet").exists():
-        stages.prepare_data(cfg.get("data"), data)
+    with exclusive(work / "data.lock"):  # seeds run as processes side by side render it once
+        if not (data / "val.parquet").exists():
+            stages.prepare_data(cfg.get("data"), data)
     rounds = stages.search_config(cfg.get("search")).rounds
     timing = []
     start = time.perf_counter()

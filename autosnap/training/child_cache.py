@@ -22,7 +22,6 @@ the child's fault.
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import hashlib
 import json
@@ -31,14 +30,14 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from autosnap.tables import atomic_write, read_table
+from autosnap.tables import atomic_write, exclusive, read_table
 from autosnap.training.config import TrainConfig
 
 #: Statuses worth remembering: a retry would give the same result.
@@ -83,15 +82,10 @@ class CachedChild:
     def ledger(self) -> Path:
         return self.table.with_name("trainings.jsonl")
 
-    @contextmanager
-    def exclusive(self) -> Iterator[None]:
-        """Hold this child's lock (waiting while another job holds it); the operating
-        system releases it when a job dies. Without file locks (some network file
-        systems), go on unlocked: first-writer-wins still keeps the tables consistent."""
-        with open(self.table.with_suffix(".lock"), "a") as f:
-            with suppress(OSError):
-                fcntl.lockf(f, fcntl.LOCK_EX)
-            yield
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Hold this child's lock while training it (tables.exclusive); without file
+        locks, first-writer-wins still keeps the tables consistent."""
+        return exclusive(self.table.with_suffix(".lock"))
 
     def record_training(self, row: dict) -> None:
         """Add a finished training to the ledger (one JSON line, appended atomically)."""
