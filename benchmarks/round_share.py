@@ -16,6 +16,7 @@ Prints one row per round and, with `--label`, appends them to `results/round_sha
 from __future__ import annotations
 
 import argparse
+import itertools
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +34,7 @@ def round_share(run: Path, cores: int) -> pd.DataFrame:
     child training (job-seconds and wall), with fit + propose as a share of the wall."""
     bench = Path(run) / "results" / "benchmarks"
     rows = []
-    for r in range(1, 1000):
+    for r in itertools.count(1):
         fit, propose = bench / f"round_{r - 1}" / "fit.tsv", bench / f"round_{r}" / "propose.tsv"
         jobs = sorted((bench / f"round_{r}").glob("train_child_*.tsv"))
         if not (fit.exists() and propose.exists() and jobs):
