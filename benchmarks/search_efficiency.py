@@ -57,6 +57,9 @@ COLOURS = {"autosnap": "#d62728", "evolution": "#2ca02c", "random": "#777777"}
 PROTOCOL_NAMES = {"children": "queries", "best_value": "best_valid"}
 #: Beyond the search code: the stage functions a demo search runs (run_search).
 STAGES = ("stages.py",)
+#: What `--add` keeps of an earlier run: a search, so seeds can be added as well as
+#: strategies (seeds 10-19 to a table of seeds 0-9, run on the same machine).
+KEYS = ["strategy", "seed"]
 
 
 def run_search(cfg: dict, name: str, seed: int, work: Path, data: Path) -> list[dict]:
@@ -192,7 +195,8 @@ def main() -> None:
     p.add_argument("--from-curves", action="store_true",
                    help="no searches: apply the protocol to the committed curves")  # fmt: skip
     p.add_argument("--add", action="store_true",
-                   help="keep the other strategies' curves of an earlier run in --out")  # fmt: skip
+                   help="keep the curves of an earlier run in --out of the strategies "
+                   "and seeds this run does not make")  # fmt: skip
     p.add_argument("--value-model", help=VALUE_MODEL_HELP)
     args = p.parse_args()
     setup_logging()
@@ -221,8 +225,8 @@ def main() -> None:
     curve = curves(work, args.strategies, args.seeds, rounds)
     pred = predictor(work, args.strategies, args.seeds, rounds)
     if args.add:
-        curve = merge_earlier(curve, out / "search_efficiency_curves.csv", ["strategy"])
-        pred = merge_earlier(pred, out / "search_efficiency_predictor.csv", ["strategy"])
+        curve = merge_earlier(curve, out / "search_efficiency_curves.csv", KEYS)
+        pred = merge_earlier(pred, out / "search_efficiency_predictor.csv", KEYS)
     out.mkdir(parents=True, exist_ok=True)
     curve.to_csv(out / "search_efficiency_curves.csv", index=False)
     pred.to_csv(out / "search_efficiency_predictor.csv", index=False)
@@ -242,7 +246,7 @@ def main() -> None:
     t = pd.DataFrame(timing)
     t["machine"] = machine()
     if args.add:
-        t = merge_earlier(t, out / "search_efficiency_timing.csv", ["strategy"])
+        t = merge_earlier(t, out / "search_efficiency_timing.csv", KEYS)
     t.to_csv(out / "search_efficiency_timing.csv", index=False)
     plot(curve, out / "search_efficiency.png")
     print(final.to_string(index=False))
