@@ -98,9 +98,9 @@ def _sections(config: str | None, *names: str) -> list[dict | None]:
 
 def cmd_data_make(args: argparse.Namespace) -> int:
     """Render the simulated data set of a config's `data:` section."""
-    from autosnap import stages
+    from autosnap.data.prepare import prepare_data
 
-    for name, path in stages.prepare_data(*_sections(args.config, "data"), args.out).items():
+    for name, path in prepare_data(*_sections(args.config, "data"), args.out).items():
         print(f"{name}: {path}")
     return 0
 

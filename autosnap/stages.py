@@ -3,7 +3,8 @@
 The `autosnap` CLI and the Snakemake scripts in workflow/scripts/ both call these, so a
 stage does the same thing whichever way it is started. Config sections arrive as plain
 dicts (from YAML or Snakemake's validated config) and are checked here. The final
-comparison's stages are in autosnap.final.
+comparison's stages are in autosnap.final; data preparation, which draws figures, is in
+autosnap.data.prepare, so a round's jobs do not load matplotlib.
 """
 
 from __future__ import annotations
@@ -14,11 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from autosnap.config import from_dict
-from autosnap.data.config import DataConfig
-from autosnap.data.dataset import Renderer, make_dataset
-from autosnap.data.figures import anatomy_figure, data_examples, examples_figure
-from autosnap.data.importer import import_dataset, pose_landmarks, read_image, read_poses
 from autosnap.errors import InputError
 from autosnap.progress import log
 from autosnap.search.config import search_config, value_model_config
@@ -30,46 +26,10 @@ from autosnap.search.value_model import (
     pretrain_value_model,
     pretrained,
 )
-from autosnap.sim.anatomy import ct_overview
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, read_table, write_table
 from autosnap.training.config import train_config
 from autosnap.training.runner import train_slots, train_snaps
-
-
-def prepare_data(data: dict | None, out_dir: str | Path) -> dict[str, Path]:
-    """Render the simulated data set of a `data:` section into `out_dir` (or, with
-    `source: import`, cut it from the user's images), with `examples.png` showing a full
-    image and example patches, and (simulated) `anatomy.png` the backgrounds alone."""
-    cfg = from_dict(DataConfig, data, "data")
-    if cfg.source == "import":
-        return _import_data(cfg, Path(out_dir))
-    renderer = Renderer.create(cfg)
-    paths = make_dataset(cfg, out_dir, renderer)
-    paths["examples"] = data_examples(
-        renderer, read_table(paths["train"]), Path(out_dir) / "examples.png", seed=cfg.seed
-    )
-    overview = None if renderer.ct is None else ct_overview(*renderer.ct)
-    paths["anatomy"] = anatomy_figure(renderer, Path(out_dir) / "anatomy.png", overview)
-    return paths
-
-
-def _import_data(cfg: DataConfig, out_dir: Path) -> dict[str, Path]:
-    """`data.source: import`: the tables from the user's images and pose table, and the
-    examples figure with the first image of the pose table."""
-    paths = import_dataset(
-        cfg.images, cfg.poses, out_dir, patch=cfg.patch_shape, seed=cfg.seed,
-        max_displacement_mm=cfg.max_displacement_mm, max_rotation_deg=cfg.max_rotation_deg,
-        patches_per_image=cfg.patches_per_image, min_images_per_split=cfg.min_images_per_split,
-    )  # fmt: skip
-    first = read_poses(Path(cfg.poses)).iloc[0]
-    full = read_image(Path(cfg.images) / str(first.file))
-    train = read_table(paths["train"])
-    title = (f"imported {first.file}, {full.shape[0]}x{full.shape[1]} px, "
-             f"{first.mm_per_px:.2f} mm/px; {len(train)} train patches")  # fmt: skip
-    paths["examples"] = examples_figure(full, pose_landmarks(first), title, train,
-                                        out_dir / "examples.png", outline=False)  # fmt: skip
-    return paths
 
 
 def propose_round(

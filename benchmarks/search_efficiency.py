@@ -43,6 +43,7 @@ from variants import VARIANTS, code_digest, digest, strategy_of  # noqa: E402
 from autosnap import stages  # noqa: E402
 from autosnap.config import load_yaml  # noqa: E402
 from autosnap.data.figures import save  # noqa: E402
+from autosnap.data.prepare import prepare_data  # noqa: E402
 from autosnap.progress import log, setup_logging  # noqa: E402
 from autosnap.report import next_round_tau  # noqa: E402
 from autosnap.search import compare  # noqa: E402
@@ -213,7 +214,7 @@ def main() -> None:
     data = work / "data"
     with exclusive(work / "data.lock"):  # seeds run as processes side by side render it once
         if not (data / "val.parquet").exists():
-            stages.prepare_data(cfg.get("data"), data)
+            prepare_data(cfg.get("data"), data)
     rounds = stages.search_config(cfg.get("search")).rounds
     timing = []
     start = time.perf_counter()

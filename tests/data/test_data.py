@@ -15,10 +15,10 @@ from autosnap.data.config import DataConfig
 from autosnap.data.dataset import load_split, make_dataset
 from autosnap.data.importer import DataImportError, import_dataset
 from autosnap.data.patches import patch_grid, sample_image, to_patch
+from autosnap.data.prepare import prepare_data
 from autosnap.errors import InputError
 from autosnap.sim.fluoro import Geometry, GeometryError, Pose, instrument_line_integrals
 from autosnap.sim.instrument import Instrument, InstrumentError
-from autosnap.stages import prepare_data
 from autosnap.tables import read_table, write_table
 
 TINY = {

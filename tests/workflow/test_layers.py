@@ -111,3 +111,12 @@ print("torch" in sys.modules)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"
+
+
+def test_a_search_rounds_jobs_do_not_load_matplotlib():
+    """Rules collect, fit, propose and train_children import autosnap.stages, and draw
+    nothing: matplotlib (about 0.5 s a job) stays with data preparation and the report."""
+    code = "import sys\nimport autosnap.stages\nprint('matplotlib' in sys.modules)\n"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"

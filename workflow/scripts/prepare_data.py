@@ -1,7 +1,7 @@
 """Rule prepare_data: render the simulated data set."""
 
-from autosnap import stages
+from autosnap.data.prepare import prepare_data
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])
-stages.prepare_data(snakemake.params.data, snakemake.params.folder)
+prepare_data(snakemake.params.data, snakemake.params.folder)
