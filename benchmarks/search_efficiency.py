@@ -59,7 +59,8 @@ PROTOCOL_NAMES = {"children": "queries", "best_value": "best_valid"}
 #: Beyond the search code: the stage functions a demo search runs (run_search).
 STAGES = ("stages.py",)
 #: What `--add` keeps of an earlier run: a search, so seeds can be added as well as
-#: strategies (seeds 10-19 to a table of seeds 0-9, run on the same machine).
+#: strategies (seeds 10-19 to a table of seeds 0-9; a strategy's pairs are only as
+#: comparable as the machines that ran them, benchmarks/README).
 KEYS = ["strategy", "seed"]
 
 
