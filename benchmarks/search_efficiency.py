@@ -116,6 +116,21 @@ def run_search(cfg: dict, name: str, seed: int, work: Path, data: Path) -> list[
     return timing
 
 
+def searched_config(config: str | Path, value_model: str | Path | None = None) -> dict:
+    """The config the searches run: `config`'s budget (`autosnap` is the engine and a
+    variant adds its components), with `value_model`'s keys (`--value-model`) over it."""
+    cfg = without_additions(load_yaml(config))
+    if value_model:
+        cfg["value_model"] = value_model_section(config, value_model)
+    return cfg
+
+
+def work_folder(config: str | Path, cfg: dict) -> Path:
+    """The default work folder: one per config's content, so a changed config starts
+    afresh."""
+    return HERE / "work/search_efficiency" / f"{Path(config).stem}_{digest(cfg)}"
+
+
 def run_dir(work: Path, name: str, seed: int) -> Path:
     """A search's work folder, keyed by its variant's settings and the search code too
     (`variants.code_digest`, with `autosnap/stages.py`, whose propose and fit wrappers
@@ -202,12 +217,8 @@ def main() -> None:
     p.add_argument("--value-model", help=VALUE_MODEL_HELP)
     args = p.parse_args()
     setup_logging()
-    # the config's budget; `autosnap` is the engine and a variant adds its components
-    cfg = without_additions(load_yaml(args.config))
-    if args.value_model:
-        cfg["value_model"] = value_model_section(args.config, args.value_model)
-    key = digest(cfg)
-    work = Path(args.work or HERE / "work/search_efficiency" / f"{Path(args.config).stem}_{key}")
+    cfg = searched_config(args.config, args.value_model)
+    work = Path(args.work) if args.work else work_folder(args.config, cfg)
     out = Path(args.out)
     if args.from_curves:
         protocol(pd.read_csv(out / "search_efficiency_curves.csv"), out)

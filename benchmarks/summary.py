@@ -95,6 +95,19 @@ def _timing(t: pd.DataFrame) -> list[Row]:
     return rows
 
 
+def _noise(r: pd.Series) -> Row:
+    return (f"value's sd between {r['children']} children / within one architecture "
+            f"({r['retrained']} bests, {r['fresh_seeds']} fresh training seeds)",
+            f"{r['ratio']:.2f} ({r['between_sd']:.3f} / {r['within_sd']:.3f}); best's value "
+            f"{r['winners_curse']:+.3f} over its retrained mean", r["machine"])  # fmt: skip
+
+
+def _retrained(r: pd.Series) -> Row:
+    how = "retrained on fresh seeds" if r["measure"] == "retrained_mean" else "as selected"
+    return (f"each search's best, {how}: {r['a']} vs {r['b']} ({r['seeds']} seeds)",
+            f"{r['wins']}/{r['ties']}/{r['losses']}, p = {r['p']:.2g}", "")  # fmt: skip
+
+
 def _each(row: Callable[[pd.Series], Row]) -> Callable[[pd.DataFrame], list[Row]]:
     """A table's summary rows: one per table row."""
     return lambda df: [row(r) for _, r in df.iterrows()]
@@ -108,6 +121,8 @@ TABLES = {
     "slurm_overhead.csv": ("slurm_overhead", _each(_slurm)),
     "search_efficiency_final.csv": ("search_efficiency", _each(_search)),
     "search_efficiency_timing.csv": ("search_efficiency", _timing),
+    "retrained_noise.csv": ("retrained_best", _each(_noise)),
+    "retrained_pairs.csv": ("retrained_best", _each(_retrained)),
     "predict_iterations.csv": ("predict_iterations", _each(_predict)),
     "nasbench_graph_final.csv": ("nasbench_graph", _each(_nasbench)),
     "pool_origins.csv": ("pool_origins", _each(_origins)),
