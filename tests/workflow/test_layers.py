@@ -90,11 +90,20 @@ def test_the_layer_check_finds_an_upward_import():
     assert layer_of(unit_of("autosnap.training.trainer")) > layer_of(unit_of("autosnap.data.pose"))
 
 
+def loads(code: str, module: str) -> bool:
+    """Whether running `code` in a fresh interpreter loads `module` (the code must run)."""
+    probe = f"{code}\nimport sys\nprint({module!r} in sys.modules)\n"
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.strip().splitlines()[-1]
+    assert out in ("True", "False"), r.stdout
+    return out == "True"
+
+
 def test_configs_strategies_and_the_dag_helpers_do_not_load_torch():
     """What the workflow reads to build its DAG (common.smk, executed here with the
     validated demo config as Snakemake would) stays torch-free."""
     code = f"""
-import sys
 import yaml
 from snakemake.io import expand, multiext, report
 from snakemake.utils import validate
@@ -106,17 +115,11 @@ validate(config, {str(ROOT / "autosnap/config.schema.yaml")!r})
 helpers = {{"config": config, "expand": expand, "multiext": multiext, "report": report}}
 exec(open({str(ROOT / "workflow/rules/common.smk")!r}).read(), helpers)
 assert helpers["chunks"](range(5)) and helpers["FINAL"].candidates
-print("torch" in sys.modules)
 """
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "False"
+    assert not loads(code, "torch")
 
 
 def test_a_search_rounds_jobs_do_not_load_matplotlib():
     """Rules collect, fit, propose and train_children import autosnap.stages, and draw
     nothing: matplotlib (about 0.5 s a job) stays with data preparation and the report."""
-    code = "import sys\nimport autosnap.stages\nprint('matplotlib' in sys.modules)\n"
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "False"
+    assert not loads("import autosnap.stages", "matplotlib")
