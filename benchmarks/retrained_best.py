@@ -92,17 +92,16 @@ def retrain(best: pd.DataFrame, cfg: dict, work: Path, train_seeds: list[int]) -
     return snaps
 
 
-def noise(children: pd.DataFrame, retrained: pd.DataFrame, train_seeds: list[int]) -> dict:
+def noise(children: pd.DataFrame, retrained: pd.DataFrame, fresh_seeds: int) -> dict:
     """Between-architecture sd (the searches' distinct children at the search seed) over the
     within-architecture sd (pooled over the fresh seeds only: a selected child's own
     seed is biased upwards; the median architecture's sd beside it, since one diverging
     training weighs on the pooled one)."""
-    fresh = retrained[[f"seed_{s}" for s in train_seeds]]
-    var = fresh.var(axis=1, ddof=1)
+    var = retrained["retrained_sd"] ** 2
     within = float(np.sqrt(var.mean()))
     between = float(children["value"].std())
     return {"children": len(children), "between_sd": between, "retrained": len(retrained),
-            "fresh_seeds": len(train_seeds), "within_sd": within,
+            "fresh_seeds": fresh_seeds, "within_sd": within,
             "within_sd_median": float(np.sqrt(var.median())),
             "ratio": between / within}  # fmt: skip
 
@@ -146,7 +145,7 @@ def main() -> None:
     retrained["retrained_mean"] = retrained[fresh].mean(axis=1)
     retrained["retrained_sd"] = retrained[fresh].std(axis=1)
     best = best.merge(retrained.drop(columns="snap"), on="snap_id", how="left")
-    stats = noise(hist.drop_duplicates("snap_id"), retrained, args.train_seeds)
+    stats = noise(hist.drop_duplicates("snap_id"), retrained, len(args.train_seeds))
     stats["winners_curse"] = float((best["selected_value"] - best["retrained_mean"]).mean())
     stats["machine"] = machine()
     pairs = comparison(best)
