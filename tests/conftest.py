@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from helpers import USER_STATE, user_state
 from hypothesis import strategies as st
 
 from autosnap.space.grammar import build_sequence
@@ -33,3 +34,15 @@ LONGEST_FIRST = ("tests/workflow/test_workflow.py", "tests/cluster/test_slurm.py
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def checkout_untouched():
+    """Fail the session when a test created, changed or removed anything under the
+    checkout's results/ or .snakemake/."""
+    before = user_state()
+    yield
+    after = user_state()
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if changed:
+        pytest.fail(f"the tests changed the checkout's {' or '.join(USER_STATE)}: {changed[:10]}")

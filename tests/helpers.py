@@ -46,3 +46,19 @@ def planned(cwd: Path, *args: str) -> dict[str, int]:
         if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("job", "total"):
             counts[parts[0]] = int(parts[1])
     return counts
+
+
+#: What a user's own runs in the checkout write: the suite works in temporary folders
+#: and must neither change these nor depend on them (`make run`, then `make test`).
+USER_STATE = ("results", ".snakemake")
+
+
+def user_state(root: Path = ROOT) -> dict[str, int]:
+    """Every path under the checkout's USER_STATE folders with its modification time."""
+    found = {}
+    for name in USER_STATE:
+        top = root / name
+        if top.exists():
+            for path in [top, *top.rglob("*")]:
+                found[str(path.relative_to(root))] = path.lstat().st_mtime_ns
+    return found

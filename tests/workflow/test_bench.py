@@ -17,9 +17,9 @@ pytestmark = pytest.mark.slow
 SYMBOLS = ("c3", "dup", "add", "cat")
 
 
-def test_the_snapbench_config_plans_every_member_in_chunks():
+def test_the_snapbench_config_plans_every_member_in_chunks(tmp_path):
     cfg = yaml.safe_load((ROOT / "config/snapbench.yaml").read_text())
-    jobs = planned(ROOT, "--configfile=config/snapbench.yaml", "bench")
+    jobs = planned(workdir(tmp_path), "--configfile=config/snapbench.yaml", "bench")
     bench = bench_config(cfg["bench"])
     n = len(members(bench))
     extra = len(noise_members(bench, n))
