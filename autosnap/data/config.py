@@ -9,6 +9,10 @@ import numpy as np
 
 from autosnap.sim.fluoro import Geometry
 
+#: The data set's splits: children train on train and are scored on val; only the final
+#: comparison scores on test.
+SPLITS = ("train", "val", "test")
+
 
 @dataclass(frozen=True)
 class DataConfig:

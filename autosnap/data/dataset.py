@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from autosnap.data.config import DataConfig
+from autosnap.data.config import SPLITS, DataConfig
 from autosnap.data.patches import patch_grid, perturb_estimate, sample_image, to_patch
 from autosnap.data.pose import in_plane_angle
 from autosnap.progress import log, track
@@ -24,8 +24,6 @@ from autosnap.sim.anatomy import ct_anatomy, load_ct, procedural_anatomy
 from autosnap.sim.fluoro import Pose, expose, instrument_line_integrals
 from autosnap.sim.instrument import Instrument
 from autosnap.tables import DATA_COLUMNS, TableError, read_table, write_table
-
-SPLITS = ("train", "val", "test")
 
 
 def random_pose(rng: np.random.Generator, cfg: DataConfig) -> Pose:

@@ -16,19 +16,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autosnap.data.dataset import SPLITS
+from autosnap.data.config import SPLITS, DataConfig
 from autosnap.data.patches import cut_patch, perturb_estimate, to_patch
 from autosnap.data.pose import in_plane_angle
-from autosnap.errors import InputError
+from autosnap.data.pose_table import SPLIT_FRACTIONS, DataImportError, read_poses
 from autosnap.sim.fluoro import LANDMARKS_MM
-from autosnap.tables import DATA_COLUMNS, TableError, read_table, write_table
+from autosnap.tables import DATA_COLUMNS, write_table
 
-POSE_COLUMNS = ["file", "col", "row", "angle_deg", "mm_per_px"]
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".dcm", ".npy")
-
-
-class DataImportError(InputError):
-    """A missing or unreadable image, or a pose that does not fit its image."""
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -43,7 +38,9 @@ def read_image(path: Path) -> np.ndarray:
             try:
                 import pydicom
             except ModuleNotFoundError as e:
-                raise DataImportError(f"{path}: reading DICOM needs `pip install pydicom`") from e
+                raise DataImportError(
+                    f"{path}: reading DICOM needs the dicom extra: pip install -e '.[dicom]'"
+                ) from e
             arr = pydicom.dcmread(path).pixel_array
         elif suffix in (".png", ".tif", ".tiff"):
             from PIL import Image
@@ -64,14 +61,6 @@ def read_image(path: Path) -> np.ndarray:
     return arr.astype(np.float64) / max(float(scale), 1e-12)
 
 
-def read_poses(path: Path) -> pd.DataFrame:
-    df = read_table(path, POSE_COLUMNS)
-    if "split" in df.columns and not df["split"].isin(SPLITS).all():
-        bad = sorted(set(df["split"]) - set(SPLITS))
-        raise TableError(f"{path}: column 'split' has {bad}, expected one of {SPLITS}")
-    return df
-
-
 def pose_landmarks(r: pd.Series) -> np.ndarray:
     """The six landmarks (image pixels) of a pose-table row, in the image plane."""
     a = np.radians(r.angle_deg)
@@ -81,34 +70,25 @@ def pose_landmarks(r: pd.Series) -> np.ndarray:
     ) / float(r.mm_per_px)
 
 
-def import_dataset(
-    images_dir: str | Path,
-    poses: str | Path,
-    out_dir: str | Path,
-    patch: tuple[int, int] = (48, 92),
-    seed: int = 0,
-    max_displacement_mm: float = 2.5,
-    max_rotation_deg: float = 30.0,
-    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
-    patches_per_image: int = 1,
-    min_images_per_split: int = 1,
-) -> dict[str, Path]:
-    """Write train/val/test tables from real images, `patches_per_image` patches each
-    (around independently perturbed first guesses); rows without `split` are assigned at
-    random (seeded) by `fractions`. Every image is checked, and every split must have
+def import_dataset(cfg: DataConfig, out_dir: str | Path) -> dict[str, Path]:
+    """Write train/val/test tables from the images and pose table of a `data:` section
+    (`source: import`), `patches_per_image` patches each (around independently
+    perturbed first guesses); rows without `split` are assigned at random (`seed`) by
+    SPLIT_FRACTIONS. Every image is checked, and every split must have
     `min_images_per_split` images, before anything is written."""
-    images_dir, out_dir = Path(images_dir), Path(out_dir)
-    table = read_poses(Path(poses))
-    rng = np.random.default_rng(seed)
+    images_dir, poses, out_dir = Path(cfg.images), Path(cfg.poses), Path(out_dir)
+    table = read_poses(poses)
+    rng = np.random.default_rng(cfg.seed)
     if "split" not in table.columns:
-        table["split"] = rng.choice(SPLITS, size=len(table), p=fractions)
+        table["split"] = rng.choice(SPLITS, size=len(table), p=SPLIT_FRACTIONS)
     counts = table["split"].value_counts()
-    small = {s: int(counts.get(s, 0)) for s in SPLITS if counts.get(s, 0) < min_images_per_split}
+    least = cfg.min_images_per_split
+    small = {s: int(counts.get(s, 0)) for s in SPLITS if counts.get(s, 0) < least}
     if small:
         raise DataImportError(
             f"{poses}: {len(table)} images give too small splits "
             + ", ".join(f"{s}: {n} image(s)" for s, n in small.items())
-            + f" (at least {min_images_per_split} each): add images, set a 'split' column, "
+            + f" (at least {least} each): add images, set a 'split' column, "
             "or lower data.min_images_per_split"
         )
     rows = []
@@ -123,11 +103,12 @@ def import_dataset(
         if not r.mm_per_px > 0:
             raise DataImportError(f"{poses}: row {i} ({r.file}): mm_per_px must be positive")
         landmarks = pose_landmarks(r)
-        for _ in range(patches_per_image):
+        for _ in range(cfg.patches_per_image):
             centre, est_angle = perturb_estimate(rng, np.array([r.col, r.row]),
                                                  in_plane_angle(landmarks), float(r.mm_per_px),
-                                                 max_displacement_mm, max_rotation_deg)  # fmt: skip
-            rows.append(_row(r, image, landmarks, centre, est_angle, patch, seed))
+                                                 cfg.max_displacement_mm,
+                                                 cfg.max_rotation_deg)  # fmt: skip
+            rows.append(_row(r, image, landmarks, centre, est_angle, cfg.patch_shape, cfg.seed))
     df = pd.DataFrame(rows)
     paths = {}
     for split in SPLITS:

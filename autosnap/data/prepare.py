@@ -13,7 +13,8 @@ from autosnap.config import from_dict
 from autosnap.data.config import DataConfig
 from autosnap.data.dataset import Renderer, make_dataset
 from autosnap.data.figures import anatomy_figure, data_examples, examples_figure
-from autosnap.data.importer import import_dataset, pose_landmarks, read_image, read_poses
+from autosnap.data.importer import import_dataset, pose_landmarks, read_image
+from autosnap.data.pose_table import read_poses
 from autosnap.sim.anatomy import ct_overview
 from autosnap.tables import read_table
 
@@ -38,11 +39,7 @@ def prepare_data(data: dict | None, out_dir: str | Path) -> dict[str, Path]:
 def _import_data(cfg: DataConfig, out_dir: Path) -> dict[str, Path]:
     """`data.source: import`: the tables from the user's images and pose table, and the
     examples figure with the first image of the pose table."""
-    paths = import_dataset(
-        cfg.images, cfg.poses, out_dir, patch=cfg.patch_shape, seed=cfg.seed,
-        max_displacement_mm=cfg.max_displacement_mm, max_rotation_deg=cfg.max_rotation_deg,
-        patches_per_image=cfg.patches_per_image, min_images_per_split=cfg.min_images_per_split,
-    )  # fmt: skip
+    paths = import_dataset(cfg, out_dir)
     first = read_poses(Path(cfg.poses)).iloc[0]
     full = read_image(Path(cfg.images) / str(first.file))
     train = read_table(paths["train"])

@@ -204,6 +204,12 @@ def test_cli_data_make_and_bad_config(tmp_path):
     assert not (tmp_path / "e").exists()
 
 
+def imported(images, poses, **data) -> DataConfig:
+    """A `data:` section that imports `images` with `poses` (24x46 patches)."""
+    return from_dict(DataConfig, {"source": "import", "images": str(images), "poses": str(poses),
+                                  "patch": [24, 46], **data}, "data")  # fmt: skip
+
+
 def test_import_real_images(tmp_path):
     from PIL import Image
 
@@ -218,7 +224,7 @@ def test_import_real_images(tmp_path):
     np.save(images / "6.npy", np.ones((80, 120)))
     rows.append({**rows[0], "file": "6.npy"})
     pd.DataFrame(rows).to_csv(tmp_path / "poses.csv", index=False)
-    paths = import_dataset(images, tmp_path / "poses.csv", tmp_path / "out", patch=(24, 46))
+    paths = import_dataset(imported(images, tmp_path / "poses.csv"), tmp_path / "out")
     x, lm, mm = load_split(paths["train"])
     assert x.shape == (3, 1, 24, 46) and np.all(mm == 0.2)
     # landmark (1.5, 0) lies 1.5 mm = 7.5 px from the reference point in the patch
@@ -227,14 +233,16 @@ def test_import_real_images(tmp_path):
 
 def test_import_rejects_pose_outside_the_image_and_writes_nothing(tmp_path):
     np.save(tmp_path / "a.npy", np.zeros((50, 50)))
-    pd.DataFrame([{"file": "a.npy", "col": 70, "row": 10, "angle_deg": 0, "mm_per_px": 0.2}]
+    pd.DataFrame([{"file": "a.npy", "col": 70, "row": 10, "angle_deg": 0, "mm_per_px": 0.2,
+                   "split": split} for split in ("train", "val", "test")]
                  ).to_csv(tmp_path / "p.csv", index=False)  # fmt: skip
     with pytest.raises(DataImportError, match=r"row 0 \(a.npy\).*outside the 50x50 image"):
-        import_dataset(tmp_path, tmp_path / "p.csv", tmp_path / "out", min_images_per_split=0)
+        import_dataset(imported(tmp_path, tmp_path / "p.csv", min_images_per_split=1),
+                       tmp_path / "out")  # fmt: skip
     assert not (tmp_path / "out").exists()
     pd.DataFrame([{"file": "missing.png", "col": 1, "row": 1}]).to_csv(tmp_path / "q.csv")
     with pytest.raises(Exception, match=r"missing column\(s\) \['angle_deg', 'mm_per_px'\]"):
-        import_dataset(tmp_path, tmp_path / "q.csv", tmp_path / "out")
+        import_dataset(imported(tmp_path, tmp_path / "q.csv"), tmp_path / "out")
 
 
 def test_ct_volumes_are_read_on_the_patients_axes_whatever_their_storage(tmp_path):

@@ -268,6 +268,45 @@ def test_nothing_reruns_after_a_finished_search(smoke_run):
     assert planned(cwd, "--configfile", "config/smoke.yaml") == {}
 
 
+def test_switching_to_your_own_images_remakes_the_data(smoke_run, tmp_path):
+    """After a finished simulated search, a config that imports images plans the data
+    again, and with them every child: the data source decides, not the old files."""
+    cwd, _ = smoke_run
+    overlay = tmp_path / "own.yaml"
+    overlay.write_text(yaml.safe_dump({"data": {
+        "source": "import", "images": "resources/example_data/images",
+        "poses": "resources/example_data/poses.csv"}}))  # fmt: skip
+    jobs = planned(cwd, "--configfile", "config/smoke.yaml", str(overlay))
+    assert jobs.get("prepare_data") == 1 and jobs.get("train_child_0") == 2, jobs
+
+
+@pytest.mark.parametrize(
+    "data, line",
+    [
+        ({"images": "my_xrays/", "poses": "poses.csv"}, "data.poses: pose table 'poses.csv'"),
+        ({"images": "my_xrays/", "poses": "resources/example_data/poses.csv"},
+         "data.images: image folder 'my_xrays'"),
+    ],
+)  # fmt: skip
+def test_a_wrong_data_path_fails_before_any_job_and_keeps_the_results(
+    smoke_run, tmp_path, data, line
+):
+    """A real run (and a dry run) with an image folder or pose table that is not there
+    stops with one line naming the config, the key and the path, and leaves the earlier
+    run's results as they were."""
+    cwd, _ = smoke_run
+    before = {p: p.stat().st_mtime_ns for p in (cwd / "results").rglob("*")}
+    overlay = tmp_path / "own.yaml"
+    overlay.write_text(yaml.safe_dump({"data": {"source": "import", **data}}))
+    for dry in (["-n"], ["--cores", "1"]):
+        r = snakemake(cwd, *dry, "--configfile", "config/smoke.yaml", str(overlay))
+        assert r.returncode != 0, r.stdout[-2000:]
+        found = [x for x in (r.stdout + r.stderr).splitlines() if line in x]
+        assert len(found) == 1 and f"{overlay}: " in found[0], r.stdout + r.stderr
+        assert f"(relative to {cwd})" in found[0] and found[0].endswith("not found")
+    assert {p: p.stat().st_mtime_ns for p in (cwd / "results").rglob("*")} == before
+
+
 def test_editing_a_script_or_an_unrelated_key_retrains_no_child(smoke_run, tmp_path):
     cwd, _ = smoke_run
     script = cwd / "workflow/scripts/train_children.py"

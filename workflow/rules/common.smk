@@ -3,6 +3,8 @@
 import os
 
 from autosnap.config import from_dict
+from autosnap.data.config import DataConfig
+from autosnap.data.pose_table import import_files
 from autosnap.models.baselines import BASELINES
 from autosnap.search.bench import bench_config, members, noise_members
 from autosnap.search.config import SearchConfig, value_model_config
@@ -30,6 +32,14 @@ SEARCH_PRIORITY = 1
 DATA_DIR = "results/data"
 EXAMPLE_CT = "resources/ct/cxr.nii.gz"
 DATA = multiext(f"{DATA_DIR}/", "train.parquet", "val.parquet", "test.parquet")
+# With data.source import, the pose table and every image it names, checked now: a
+# wrong path fails before any job, naming the key, instead of leaving the data of an
+# earlier run in place (Snakemake keeps outputs whose inputs are missing).
+IMPORTED = (
+    import_files(from_dict(DataConfig, config["data"], "data"), CONFIG_FILES)
+    if config["data"]["source"] == "import"
+    else []
+)
 # SNAP-Bench (bench.max_len > 0, config/snapbench.yaml): the members trained with the
 # train section's seed, and the noise share with each bench.noise_seeds (folder, seed,
 # how many). Enumerating the space takes a fraction of a second, and only then.
@@ -55,13 +65,14 @@ def chunks(slots):
 
 
 def data_inputs(wildcards):
-    """The user's files the data set is made from: with data.source import, the image
-    folder and pose table; with a CT as anatomy, the volume (the example CT's path is
-    made by fetch_example_ct). prepare_data waits for them and reruns when they change.
-    """
+    """The user's files the data set is made from: with data.source import, the pose
+    table and each image it names; with a CT as anatomy, the volume (the example CT's
+    path is made by fetch_example_ct). prepare_data waits for them and reruns when one
+    changes: by content for files up to Snakemake's checksum size (1 MB by default),
+    by modification time above it, and when the set of files changes."""
     data = config["data"]
     if data["source"] == "import":
-        return {"images": data["images"], "poses": data["poses"]}
+        return {"poses": data["poses"], "images": [str(f) for f in IMPORTED]}
     if data["anatomy"] != "procedural":
         return {"anatomy": data["anatomy"]}
     return {}
