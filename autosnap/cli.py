@@ -107,11 +107,29 @@ def cmd_data_make(args: argparse.Namespace) -> int:
 
 def cmd_data_import(args: argparse.Namespace) -> int:
     """Cut patches from real images and a pose table into the same tables."""
+    from autosnap.config import from_dict
+    from autosnap.data.config import DataConfig
     from autosnap.data.importer import import_dataset
+    from autosnap.data.pose_table import import_files
 
-    paths = import_dataset(args.images, args.poses, args.out, patch=args.patch, seed=args.seed)
-    for name, path in paths.items():
+    (data,) = _sections(args.config, "data")
+    given = {"patch": list(args.patch) if args.patch else None, "seed": args.seed}
+    data = {**(data or {}), "source": "import", "images": args.images, "poses": args.poses,
+            **{k: v for k, v in given.items() if v is not None}}  # fmt: skip
+    cfg = from_dict(DataConfig, data, "data")
+    import_files(cfg, "autosnap data import")
+    for name, path in import_dataset(cfg, args.out).items():
         print(f"{name}: {path}")
+    return 0
+
+
+def cmd_data_example(args: argparse.Namespace) -> int:
+    """Write an example set in the import format: radiographs and their pose table."""
+    from autosnap.data.example import write_example_set
+
+    table = write_example_set(args.out, args.n, seed=args.seed)
+    print(f"{args.out}: {len(table)} images in images/, poses.csv "
+          f"({table['split'].value_counts().to_dict()})")  # fmt: skip
     return 0
 
 
@@ -275,9 +293,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--images", required=True, help="folder of PNG/TIFF/DICOM/.npy images")
     imp.add_argument("--poses", required=True, help="CSV or Parquet: file,col,row,angle_deg,...")
     imp.add_argument("--out", default="results/data", help="output folder")
-    imp.add_argument("--patch", type=_shape, default=(48, 92), help="HxW (default 48x92)")
-    imp.add_argument("--seed", type=int, default=0, help="seed of the split and perturbations")
+    imp.add_argument("--config", help="YAML config; its data: section (patch, seed, "
+                     "patches_per_image, perturbations, min_images_per_split)")  # fmt: skip
+    imp.add_argument("--patch", type=_shape, help="HxW (default: data.patch, 48x92)")
+    imp.add_argument("--seed", type=int, help="seed of the split and perturbations "
+                     "(default: data.seed, 0)")  # fmt: skip
     imp.set_defaults(func=cmd_data_import)
+    ex = data_sub.add_parser("example", help="write an example set in the import format")
+    ex.add_argument("--out", required=True, help="folder (gets images/ and poses.csv)")
+    ex.add_argument("-n", type=_positive, default=24, help="how many images (default 24)")
+    ex.add_argument("--seed", type=int, default=0, help="same seed, same set (default 0)")
+    ex.set_defaults(func=cmd_data_example)
 
     tr = sub.add_parser("train", help="train and score children (SNAPNet with a SNAP block)")
     what = tr.add_mutually_exclusive_group(required=True)
@@ -359,6 +385,7 @@ EXAMPLES = {
     "snap draw": "autosnap snap draw 'dup c3 c3 add' -o block.svg",
     "data make": "autosnap data make --config config/smoke.yaml --out results/data",
     "data import": "autosnap data import --images xrays/ --poses poses.csv --out results/data",
+    "data example": "autosnap data example --out resources/example_data",
     "train": "autosnap train --snap 'dup c3 c3 add' --config config/smoke.yaml --out child.csv",
     "fit": "autosnap fit --history results/round_0/history.parquet --config config/smoke.yaml "
     "--out vm.pt --metrics vm.parquet",

@@ -12,7 +12,9 @@ from helpers import AUTOSNAP, BIN, ROOT, planned, snakemake, workdir
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("config", ["config.yaml", "smoke.yaml", "full.yaml", "i3posnet.yaml"])
+@pytest.mark.parametrize(
+    "config", ["config.yaml", "smoke.yaml", "full.yaml", "i3posnet.yaml", "own_data.yaml"]
+)
 def test_dry_run_of_every_config(config, tmp_path):
     """Each config plans its whole search in a fresh folder (never the checkout, where a
     user's own run may have finished everything)."""

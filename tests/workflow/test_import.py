@@ -7,46 +7,26 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import workdir
+from helpers import planned, snakemake, workdir
 from PIL import Image
-from test_workflow import snakemake
 
-from autosnap.config import from_dict
-from autosnap.data.config import DataConfig
-from autosnap.data.dataset import Renderer, random_pose
-from autosnap.data.pose import in_plane_angle
+from autosnap.data.example import write_example_set
 
 pytestmark = pytest.mark.slow
 
 
-def write_xrays(folder, n: int, seed: int = 3) -> pd.DataFrame:
-    """`n` simulated radiographs as 16-bit PNG files (no tilt: the pose table describes
-    the instrument in the image plane), and their pose table."""
-    cfg = from_dict(DataConfig, {"geometry": {"detector_pixel_mm": 0.428, "height": 96,
-                                              "width": 96}, "patch": [24, 46],
-                                 "max_tilt_deg": 0.0, "background_bank": 2}, "data")  # fmt: skip
-    renderer, rng = Renderer.create(cfg), np.random.default_rng(seed)
-    folder.mkdir(parents=True)
-    rows = []
-    splits = ["train"] * (n - 4) + ["val", "val", "test", "test"]
-    for i in range(n):
-        pose = random_pose(rng, cfg)
-        image = renderer.full_image(rng, "screw", pose)
-        Image.fromarray((np.clip(image, 0, 1) * 65535).astype(np.uint16)).save(folder / f"{i}.png")
-        landmarks = cfg.geometry.project(pose.landmarks_3d())
-        rows.append({"file": f"{i}.png", "col": landmarks[0, 0], "row": landmarks[0, 1],
-                     "angle_deg": in_plane_angle(landmarks),
-                     "mm_per_px": float(cfg.geometry.mm_per_px(pose.z_mm)),
-                     "split": splits[i]})  # fmt: skip
-    return pd.DataFrame(rows)
+def write_xrays(cwd, n: int) -> pd.DataFrame:
+    """`n` simulated radiographs in the import format (autosnap data example) under
+    cwd/xrays: images/ and poses.csv."""
+    return write_example_set(cwd / "xrays", n, seed=3)
 
 
 def test_a_search_runs_on_imported_images(tmp_path):
     cwd = workdir(tmp_path / "run")
-    poses = write_xrays(cwd / "xrays", 10)
-    poses.to_csv(cwd / "poses.csv", index=False)
+    poses = write_xrays(cwd, 10)
     cfg = {
-        "data": {"source": "import", "images": "xrays", "poses": "poses.csv", "patch": [24, 46],
+        "data": {"source": "import", "images": "xrays/images", "poses": "xrays/poses.csv",
+                 "patch": [24, 46],
                  "patches_per_image": 6, "seed": 1},
         "train": {"epochs": 1, "width": 4, "stages": 2, "threads": 1},
         "search": {"strategy": "evolution", "rounds": 1, "children": 2, "max_len": 6},
@@ -65,16 +45,39 @@ def test_a_search_runs_on_imported_images(tmp_path):
     summary = pd.read_parquet(cwd / "results/final/summary.parquet")
     assert list(summary["candidate"]) == ["best1", "i3posnet"]
     assert (cwd / "results/report/index.html").exists()
-    # the pose table changed: the data are cut again (and what depends on them)
-    poses.assign(angle_deg=poses["angle_deg"] + 1.0).to_csv(cwd / "poses.csv", index=False)
-    r = snakemake(cwd, "--configfile", "own.yaml", "-n")
-    assert r.returncode == 0 and "prepare_data" in r.stdout, r.stdout[-2000:]
+    # the images and the pose table decide by content: touched, nothing reruns
+    image = cwd / "xrays/images" / poses["file"].iloc[0]
+    for path in (image, cwd / "xrays/poses.csv"):
+        path.touch()
+        assert planned(cwd, "--configfile", "own.yaml") == {}
+    # an image changed: the data are cut again (and what depends on them)
+    pixels = np.asarray(Image.open(image))
+    original = image.read_bytes()
+    Image.fromarray(pixels[::-1].copy()).save(image)
+    assert planned(cwd, "--configfile", "own.yaml").get("prepare_data") == 1
+    image.write_bytes(original)
+    # so does a changed pose table
+    poses.assign(angle_deg=poses["angle_deg"] + 1.0).to_csv(cwd / "xrays/poses.csv", index=False)
+    assert planned(cwd, "--configfile", "own.yaml").get("prepare_data") == 1
+
+
+def test_the_own_data_config_cuts_the_committed_example(tmp_path):
+    """config/own_data.yaml works from a fresh clone with no other step: its data are
+    cut from resources/example_data (the whole search: test_dry_run_of_every_config)."""
+    cwd = workdir(tmp_path)
+    r = snakemake(cwd, "--configfile", "config/own_data.yaml", "--cores", "2",
+                  "results/data/train.parquet")  # fmt: skip
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    own = yaml.safe_load((cwd / "config/own_data.yaml").read_text())["data"]
+    train = pd.read_parquet(cwd / "results/data/train.parquet")
+    assert len(train) == 16 * own["patches_per_image"] and train["x_mm"].isna().all()
+    assert set(train["instrument"]) == {"screw", "drill"}
 
 
 def test_too_few_images_for_a_split_fail_before_anything_is_written(tmp_path):
     cwd = workdir(tmp_path / "run")
-    write_xrays(cwd / "xrays", 5).drop(columns="split").to_csv(cwd / "poses.csv", index=False)
-    data = {"source": "import", "images": "xrays", "poses": "poses.csv", "patch": [24, 46]}
+    write_xrays(cwd, 5).drop(columns="split").to_csv(cwd / "poses.csv", index=False)
+    data = {"source": "import", "images": "xrays/images", "poses": "poses.csv", "patch": [24, 46]}
     (cwd / "own.yaml").write_text(yaml.safe_dump({"data": data}))
     r = snakemake(cwd, "--configfile", "own.yaml", "--cores", "1", "results/data/train.parquet")
     assert r.returncode != 0
