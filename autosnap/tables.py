@@ -37,6 +37,16 @@ class TableError(InputError):
     """A missing, unreadable or malformed table (names the file and the column)."""
 
 
+def umask() -> int:
+    """The process's file-mode creation mask (read from /proc where there is one, since
+    setting it to read it back is not thread-safe)."""
+    with suppress(OSError, ValueError, StopIteration), open("/proc/self/status") as f:
+        return int(next(line for line in f if line.startswith("Umask:")).split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(
     path: str | Path, write: Callable[[Path], object], exclusive: bool = False
 ) -> Path | None:
@@ -46,12 +56,16 @@ def atomic_write(
 
     With `exclusive`, the first writer wins: the file is only created, never replaced
     (a hard link, atomic on POSIX file systems, NFS included), and None says that
-    another writer was first."""
+    another writer was first.
+
+    The file gets the permissions of any new file (0666 less the umask), not the 0600 of
+    a temporary one, so lab-mates can read a shared results folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~umask())
         write(Path(tmp))
         if not exclusive:
             os.replace(tmp, path)

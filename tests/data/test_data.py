@@ -3,6 +3,8 @@ patch cutting, determinism, bad input, the CLI and bring-your-own data."""
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 
 import numpy as np
@@ -175,6 +177,25 @@ def test_interrupted_write_leaves_no_file(tmp_path):
     with pytest.raises(Exception):  # noqa: B017 - pyarrow's error type is not ours
         write_table(df, tmp_path / "t.parquet")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_written_files_follow_the_umask(tmp_path, mask, mode):
+    """Tables and checkpoints go through a temporary file (0600 when made); they end
+    with the mode of any new file, so lab-mates can read a shared results folder."""
+    import torch
+
+    from autosnap.tables import atomic_write
+
+    old = os.umask(mask)
+    try:
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.parquet")
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+        atomic_write(tmp_path / "m.pt", lambda tmp: torch.save({"w": 1}, tmp))
+    finally:
+        os.umask(old)
+    for name in ("t.parquet", "t.csv", "m.pt"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name
 
 
 def test_a_table_is_written_as_its_suffix_says(tmp_path):

@@ -26,6 +26,22 @@ def test_dry_run_of_every_config(config, tmp_path):
     assert f"round_{rounds - 1}/proposals.parquet" in r.stdout
 
 
+def test_cluster_jobs_get_their_configs_threads_whatever_machine_submits_them(tmp_path):
+    """Through profiles/slurm a training job asks for train.threads (4 in full.yaml),
+    also when the machine that runs Snakemake (a 2-CPU head job, this test's machine)
+    has fewer cores: the workflow profile must not cap threads with `cores`."""
+    cwd = workdir(tmp_path)
+    full = yaml.safe_load((cwd / "config/full.yaml").read_text())
+    assert full["train"]["threads"] == 4
+    r = snakemake(cwd, "-n", "--profile", "profiles/slurm", "--configfile", "config/full.yaml",
+                  "config/site.example.yaml")  # fmt: skip
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    jobs = r.stdout.split("rule ")[1:]
+    training = [j for j in jobs if j.startswith(("train_child_", "final:"))]
+    assert training and all("threads: 4" in j for j in training), training[0]
+    assert all("threads:" not in j for j in jobs if j.startswith(("propose:", "collect:")))
+
+
 def test_a_ct_anatomy_is_fetched_once_and_is_an_input_of_the_data(tmp_path):
     """config/i3posnet.yaml projects the example CT: without it on disk, the plan fetches
     it first, and prepare_data waits for it (and reruns when the volume changes)."""
