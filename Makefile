@@ -16,9 +16,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The run ends with the final comparison (the workflow's onsuccess).
 run: setup
 	$(BIN)/snakemake --cores all
-	@echo "results: results/final/summary.parquet  report: results/report/index.html"
 
 test: setup
 	$(BIN)/pytest

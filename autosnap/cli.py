@@ -80,10 +80,10 @@ def cmd_snap_draw(args: argparse.Namespace) -> int:
     from autosnap.space.draw import save_block_drawing
 
     snap = Snap.parse(args.snap, args.max_len)
-    if Path(args.output).suffix.lower() not in DRAW_FORMATS:
-        raise UsageError(f"{args.output}: unknown image format, expected one of "
+    if Path(args.out).suffix.lower() not in DRAW_FORMATS:
+        raise UsageError(f"{args.out}: unknown image format, expected one of "
                          f"{', '.join(DRAW_FORMATS)}")  # fmt: skip
-    print(save_block_drawing(snap, args.output))
+    print(save_block_drawing(snap, args.out))
     return 0
 
 
@@ -212,7 +212,7 @@ def _checkpoint_of(source: str, args: argparse.Namespace) -> Path:
     from autosnap.final import retrain
 
     train, final, search = _sections(args.config, "train", "final", "search")
-    return retrain(source, Path(args.output), args.data, train, final, search, args.seed)
+    return retrain(source, Path(args.out), args.data, train, final, search, args.seed)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -222,11 +222,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     checkpoint = _checkpoint_of(args.source, args)
     test = Path(args.data) / "test.parquet"
     try:
-        files = export_model(checkpoint, args.output, test if test.exists() else None)
+        files = export_model(checkpoint, args.out, test if test.exists() else None)
     except ExportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print(f"{args.output}: exported {checkpoint} ({', '.join(files)})")
+    print(f"{args.out}: exported {checkpoint} ({', '.join(files)})")
     return 0
 
 
@@ -244,9 +244,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Per round: children done, failed, waiting, best so far, the predictor's tau."""
-    from autosnap.status import format_status, search_status
+    from autosnap.status import final_table, format_status, search_status
 
     print(format_status(*search_status(args.results)))
+    final = final_table(args.results)
+    if final:
+        print(f"\n{final}")
     return 0
 
 
@@ -279,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     draw = snap.add_parser("draw", help="draw the block of a SNAP as a graph")
     draw.add_argument("snap", metavar="SNAP", help='for example "dup c3 c3 add"')
-    draw.add_argument("-o", "--output", required=True, help="image file (.png, .svg, .pdf)")
+    draw.add_argument("--out", required=True, help="image file (.png, .svg, .pdf)")
     draw.add_argument("--max-len", type=_positive, default=DEFAULT_MAX_LEN, help=MAX_LEN_HELP)
     draw.set_defaults(func=cmd_snap_draw)
 
@@ -345,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("source", metavar="SNAP_OR_RUN",
                      help="a checkpoint (.pt), a run's results folder (its best1, first seed) "
                      "or a SNAP (trained first with the config's final budget)")  # fmt: skip
-    exp.add_argument("-o", "--output", required=True, help="output folder")
+    exp.add_argument("--out", required=True, help="output folder")
     exp.add_argument("--data", default="results/data", help="data folder (test patches)")
     exp.add_argument("--config", help="YAML config (for a SNAP: train, final, search)")
     exp.add_argument("--seed", type=int, help="training seed for a SNAP (default: final.seeds[0])")
@@ -382,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
 EXAMPLES = {
     "snap check": "autosnap snap check 'dup c3 c3 add' 'dup c3 swap c3 add' --width 16",
     "snap sample": "autosnap snap sample -n 20 --seed 1 --max-len 8",
-    "snap draw": "autosnap snap draw 'dup c3 c3 add' -o block.svg",
+    "snap draw": "autosnap snap draw 'dup c3 c3 add' --out block.svg",
     "data make": "autosnap data make --config config/smoke.yaml --out results/data",
     "data import": "autosnap data import --images xrays/ --poses poses.csv --out results/data",
     "data example": "autosnap data example --out resources/example_data",
@@ -393,7 +396,7 @@ EXAMPLES = {
     "--model results/round_0/value_model.pt --config config/smoke.yaml --out props.parquet",
     "collect": "autosnap collect results/round_0/children/*.parquet --out history.parquet",
     "status": "autosnap status results   (or: watch -n 10 autosnap status)",
-    "export": "autosnap export results -o exported/",
+    "export": "autosnap export results --out exported/",
     "predict": "autosnap predict results/export --images xrays/ --guesses guesses.csv "
     "--out poses.csv",
 }

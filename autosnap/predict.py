@@ -21,7 +21,7 @@ from autosnap.data.importer import read_image
 from autosnap.data.patches import cut_patch, from_patch
 from autosnap.data.pose import recover_pose
 from autosnap.errors import InputError
-from autosnap.progress import track
+from autosnap.progress import log, track
 from autosnap.tables import read_table, write_table
 
 GUESS_COLUMNS = ["file", "col", "row", "angle_deg"]
@@ -81,6 +81,13 @@ def predict_poses(
         raise InputError(f"iterations must be 0 or more, got {iterations}")
     model = ExportedModel(model_dir)
     table = read_table(guesses, GUESS_COLUMNS)
+    if mm_per_px is None and "mm_per_px" not in table.columns:
+        trained = model.card.get("mm_per_px")
+        log.warning(
+            "no --mm-per-px and no mm_per_px column in %s: taking the images to be at the "
+            "training pixel size%s; give the pixel size at the instrument if they are not",
+            guesses, f" ({trained:.4g} mm/px)" if trained else "",
+        )  # fmt: skip
     rows = []
     for i, g in track(table.iterrows(), len(table), "predict"):
         image = read_image(Path(images_dir) / str(g.file))

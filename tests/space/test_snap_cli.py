@@ -49,13 +49,13 @@ def test_sample_beyond_the_space_is_a_usage_error():
 
 def test_draw_writes_a_png(tmp_path):
     out = tmp_path / "block.png"
-    r = run("snap", "draw", "dup c3 swap s5 cat", "-o", str(out))
+    r = run("snap", "draw", "dup c3 swap s5 cat", "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_draw_of_invalid_snap_exits_2(tmp_path):
-    r = run("snap", "draw", "c3 zz", "-o", str(tmp_path / "x.png"))
+    r = run("snap", "draw", "c3 zz", "--out", str(tmp_path / "x.png"))
     assert r.returncode == 2 and "position 2 'zz'" in r.stderr
 
 
@@ -86,8 +86,8 @@ def test_version_and_bad_arguments_exit_2_with_a_message(tmp_path):
     assert r.returncode == 0 and r.stdout.startswith("autosnap ")
     for args, message in [
         (("snap", "sample", "-n", "-1"), "expected a positive whole number, got '-1'"),
-        (("snap", "draw", "c3", "-o", str(tmp_path / "x.bmp2")), "unknown image format"),
-        (("export", str(tmp_path / "nonexistent"), "-o", str(tmp_path / "e")),
+        (("snap", "draw", "c3", "--out", str(tmp_path / "x.bmp2")), "unknown image format"),
+        (("export", str(tmp_path / "nonexistent"), "--out", str(tmp_path / "e")),
          "no such file or folder"),
     ]:  # fmt: skip
         r = run(*args)

@@ -28,6 +28,7 @@ def smoke_run(tmp_path_factory):
     start = time.perf_counter()
     r = snakemake(cwd, "--configfile", "config/smoke.yaml", "--cores", "2")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    (cwd / "snakemake.out").write_text(r.stdout)  # what the terminal showed on stdout
     return cwd, time.perf_counter() - start
 
 
@@ -141,9 +142,10 @@ def test_export_of_the_winner_matches_pytorch(smoke_run):
     assert not re.search(r"^\s*(from|import) autosnap", source, re.M)
 
 
-def test_predict_iterates_from_a_first_guess_on_full_images(smoke_run, tmp_path):
+def test_predict_iterates_from_a_first_guess_on_full_images(smoke_run, tmp_path, caplog):
     """`autosnap predict` on rendered full frames: one row per iteration, the first
-    iteration equal to the trained network applied to the patch cut at the guess."""
+    iteration equal to the trained network applied to the patch cut at the guess. With
+    no pixel size given it says that it takes the training one."""
     import numpy as np
     import torch
 
@@ -173,6 +175,8 @@ def test_predict_iterates_from_a_first_guess_on_full_images(smoke_run, tmp_path)
     args = ["predict", str(cwd / "results/export"), "--images", str(tmp_path), "--guesses",
             str(tmp_path / "guesses.csv"), "--iterations", "2", "--out", str(out)]  # fmt: skip
     assert main(args) == 0
+    assert "no --mm-per-px and no mm_per_px column in" in caplog.text
+    assert re.search(r"at the training pixel size \(0\.\d+ mm/px\)", caplog.text), caplog.text
     poses = pd.read_parquet(out)
     assert len(poses) == 3 * 3 and list(poses["iteration"][:3]) == [0, 1, 2]
     first = poses[poses["iteration"] == 0].reset_index(drop=True)
@@ -215,6 +219,26 @@ def test_status_reads_a_search_as_it_stands(smoke_run, tmp_path):
     r = subprocess.run([AUTOSNAP, "status", str(partial)], capture_output=True, text=True)
     row = r.stdout.splitlines()[1 + last].split()
     assert row[2] == str(cfg["children"] - 2) and row[5] == "2", r.stdout
+
+
+def test_a_run_and_status_end_with_the_final_comparison(smoke_run):
+    """The run's last lines are the final table (candidates, test error in mm ± sd,
+    parameters), not file paths; `autosnap status` shows it too, and says why a tau
+    column is empty."""
+    cwd, _ = smoke_run
+    summary = pd.read_parquet(cwd / "results/final/summary.parquet")
+    run = (cwd / "snakemake.out").read_text()
+    table = run[run.index("Final comparison on the test split (2 training seeds each") :]
+    rows = table.splitlines()[2 : 2 + len(summary)]
+    for line, (_, s) in zip(rows, summary.iterrows(), strict=True):
+        assert line.split()[0] == s["candidate"], table
+        assert f"{s['landmark_err_mm_mean']:.3f} ± {s['landmark_err_mm_std']:.3f} mm" in line
+    assert "(i3PosNet-like network)" in table and "of its parameters." in table
+    assert table.rstrip().endswith("report: results/report/index.html"), table
+    r = subprocess.run([AUTOSNAP, "status", str(cwd / "results")], capture_output=True, text=True)
+    assert r.returncode == 0 and table.split("report:")[0].strip() in r.stdout, r.stdout
+    assert "heldout_tau -: no child was held out of the fit" in r.stdout
+    assert "tau_of_proposals -: the round's proposals carry no predicted values" in r.stdout
 
 
 def test_predict_resamples_images_of_another_pixel_size(smoke_run, tmp_path):
