@@ -135,7 +135,7 @@ def cmd_data_example(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train children: one SNAP (--snap) or slots of a proposals table in one process."""
-    from autosnap import stages
+    from autosnap.pipeline import stages
 
     train, search = _sections(args.config, "train", "search")
     # `or None`: 0 threads and an empty device mean "as the config says", as before.
@@ -160,7 +160,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     """Fit the value model on a history table; write the model and a metrics row."""
-    from autosnap import stages
+    from autosnap.pipeline import stages
 
     search, vm = _sections(args.config, "search", "value_model")
     row = stages.fit_value_model(args.history, search, vm, args.out, args.metrics, args.round)
@@ -170,7 +170,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 def cmd_propose(args: argparse.Namespace) -> int:
     """Propose K new SNAPs for a round with the configured (or given) strategy."""
-    from autosnap import stages
+    from autosnap.pipeline import stages
 
     (search,) = _sections(args.config, "search")
     search = dict(search or {})
@@ -184,7 +184,7 @@ def cmd_propose(args: argparse.Namespace) -> int:
 
 def cmd_collect(args: argparse.Namespace) -> int:
     """History of rounds 0..r: the previous history plus this round's children."""
-    from autosnap import stages
+    from autosnap.pipeline import stages
 
     df = stages.collect(args.tables, args.out)
     print(f"{args.out}: {len(df)} children, best value {df['value'].max():.4f}")
@@ -209,7 +209,7 @@ def _checkpoint_of(source: str, args: argparse.Namespace) -> Path:
         if not found:
             raise UsageError(f"{final}/best1: no trained checkpoint (seed_*.pt)")
         return found[0]
-    from autosnap.final import retrain
+    from autosnap.pipeline.final import retrain
 
     train, final, search = _sections(args.config, "train", "final", "search")
     return retrain(source, Path(args.out), args.data, train, final, search, args.seed)
@@ -217,7 +217,7 @@ def _checkpoint_of(source: str, args: argparse.Namespace) -> Path:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the trained network as TorchScript, ONNX, a standalone module and a card."""
-    from autosnap.export import ExportError, export_model
+    from autosnap.deploy.export import ExportError, export_model
 
     checkpoint = _checkpoint_of(args.source, args)
     test = Path(args.data) / "test.parquet"
@@ -232,7 +232,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Estimate poses on new images with an exported model, from first guesses."""
-    from autosnap.predict import predict_poses
+    from autosnap.deploy.predict import predict_poses
 
     df = predict_poses(args.model, args.images, args.guesses, args.out, args.iterations,
                        args.mm_per_px)  # fmt: skip
@@ -244,7 +244,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Per round: children done, failed, waiting, best so far, the predictor's tau."""
-    from autosnap.status import final_table, format_status, search_status
+    from autosnap.pipeline.status import final_table, format_status, search_status
 
     print(format_status(*search_status(args.results)))
     final = final_table(args.results)

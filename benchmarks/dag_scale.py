@@ -26,8 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from machine import machine
-from summary import publish
+from machine import machine, publish
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -24,10 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 from machine import machine
-from summary import write_summary
 
-from autosnap.final import FINAL_COLUMNS
-from autosnap.final import METRICS as FINAL_METRICS
+from autosnap.pipeline.final import FINAL_COLUMNS
+from autosnap.pipeline.final import METRICS as FINAL_METRICS
 from autosnap.tables import read_table
 
 HERE = Path(__file__).resolve().parent
@@ -87,7 +86,6 @@ def main() -> None:
     for src, dst in FIGURES.items():
         if (results / src).exists():
             shutil.copyfile(results / src, out / dst)
-    write_summary(out)
     cols = ["candidate", "snap", *(f"{m}_mean" for m in METRICS), "landmark_err_mm_std",
             "params", "landmark_err_vs_i3posnet"]  # fmt: skip
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))

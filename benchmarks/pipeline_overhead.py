@@ -24,8 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from machine import machine
-from summary import publish
+from machine import machine, publish
 
 from autosnap.space.snap import Snap
 from autosnap.tables import read_table

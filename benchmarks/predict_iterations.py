@@ -21,14 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from machine import machine
-from summary import publish
+from machine import machine, publish
 
 from autosnap.config import from_dict, load_yaml
 from autosnap.data.config import DataConfig
 from autosnap.data.dataset import Renderer, random_pose
 from autosnap.data.pose import in_plane_angle
-from autosnap.predict import predict_poses
+from autosnap.deploy.predict import predict_poses
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,7 +1,7 @@
 """Data preparation, the first stage: a config's `data:` section rendered as simulated
 fluoroscopy (or cut from the user's images) into the train/val/test tables, with figures.
 
-Apart from autosnap.stages because it draws: matplotlib costs every job that imports it
+Apart from autosnap.pipeline.stages because it draws: matplotlib costs every job that imports it
 about 0.5 s, and a search round's jobs (collect, fit, propose, train) draw nothing.
 """
 

@@ -36,8 +36,8 @@ from torch import nn
 
 from autosnap.errors import InputError
 from autosnap.progress import log
-from autosnap.search.compare import kendall
 from autosnap.search.config import ValueModelConfig
+from autosnap.search.rank import kendall
 from autosnap.space import grammar as gr
 from autosnap.tables import atomic_write
 
@@ -362,20 +362,23 @@ def fit_with_metrics(
     values: Sequence[float],
     cfg: ValueModelConfig,
     init: ValueModel | None = None,
+    min_len: int = 1,
 ) -> tuple[ValueModel, dict]:
     """Measure on a held-out share, then refit on everything (both from `init`'s
-    weights when given); returns (model, metrics).
+    weights when given); returns (model, metrics). `cfg.seed` seeds the held-out split,
+    the unlabelled pool (random sequences of `min_len` symbols or more) and the fits.
 
     Kendall tau and Spearman rho are NaN with fewer than 3 held-out sequences (and the
-    tau on the training labels with fewer than 3 of those), as `compare.kendall` gives."""
+    tau on the training labels with fewer than 3 of those), as `rank.kendall` gives."""
     # Imported here: scipy.stats costs every training job (which imports this module
-    # through autosnap.stages) 0.4 s, and only fitting needs it.
+    # through autosnap.pipeline.stages) 0.4 s, and only fitting needs it.
     from scipy.stats import spearmanr
 
     rng = random.Random(cfg.seed)
     pool_n = cfg.random_pool
     known = {grammar.key(s) for s in seqs}
-    pool = gr.sample_unique(grammar, pool_n, cfg.seed, exclude=known) if pool_n else []
+    pool = (gr.sample_unique(grammar, pool_n, cfg.seed, min_len, grammar.max_len, exclude=known,
+                             at_most=True) if pool_n else [])  # fmt: skip
     order = list(range(len(seqs)))
     rng.shuffle(order)
     n_hold = int(round(cfg.holdout * len(seqs))) if len(seqs) >= 10 else 0

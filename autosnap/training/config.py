@@ -2,8 +2,8 @@
 of the search and in the final comparison.
 
 Torch-free, so the workflow builds its DAG (rounds, candidates, seeds) without loading
-torch. The final section lives here rather than in autosnap.final because it is read
-when the DAG is built, and autosnap.final trains networks.
+torch. The final section lives here rather than in autosnap.pipeline.final because it is read
+when the DAG is built, and autosnap.pipeline.final trains networks.
 """
 
 from __future__ import annotations

@@ -52,12 +52,16 @@ LOCAL_RULES = ("sample_initial", "collect", "fit", "propose", "random_proposals"
                "random_history", "summary", "report", "export")  # fmt: skip
 
 
-def sacct_jobs(since: str) -> pd.DataFrame:
-    fields = "JobID,JobName,State,ReqCPUS,ReqMem,TimelimitRaw,Account,Partition,Comment%80"
+def sacct_jobs(since: str, workdir: Path) -> pd.DataFrame:
+    """The Slurm jobs submitted from `workdir` since `since` (not those of tests that
+    run beside this one, such as the head jobs of test_submit.py)."""
+    fields = ("JobID,JobName,State,ReqCPUS,ReqMem,TimelimitRaw,Account,Partition,Comment%80,"
+              "WorkDir%300")  # fmt: skip
     r = subprocess.run(["sacct", "-n", "-X", "-P", "-S", since, "-o", fields],
                        capture_output=True, text=True, check=True)  # fmt: skip
     rows = [line.split("|") for line in r.stdout.splitlines() if line]
-    return pd.DataFrame(rows, columns=fields.replace("%80", "").split(","))
+    jobs = pd.DataFrame(rows, columns=fields.replace("%80", "").replace("%300", "").split(","))
+    return jobs[jobs["WorkDir"] == str(workdir)].drop(columns="WorkDir").reset_index(drop=True)
 
 
 def kill_first_child(cache: Path, proc: subprocess.Popen) -> bool:
@@ -94,7 +98,7 @@ def slurm_run(tmp_path_factory):
     killed = kill_first_child(cwd / "results/cache/children", proc)
     out, _ = proc.communicate(timeout=3600)  # a hang, not a budget
     assert proc.returncode == 0, out[-6000:]
-    return cwd, sacct_jobs(since), time.perf_counter() - start, out, killed
+    return cwd, sacct_jobs(since, cwd), time.perf_counter() - start, out, killed
 
 
 def test_every_job_went_through_slurm_and_completed(slurm_run):

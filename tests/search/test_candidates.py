@@ -13,8 +13,8 @@ from helpers import THREADS
 from autosnap.config import ConfigError
 from autosnap.search.candidates import neighbour_scale, radius_scale, select, source_quota
 from autosnap.search.config import ADDITIONS, SearchConfig, search_config
+from autosnap.search.loop import look_up, read_lookup, search
 from autosnap.search.strategies import propose
-from autosnap.search.tabular import Lookup, run_search
 from autosnap.search.value_model import (
     ValueModelConfig,
     pretrained,
@@ -227,16 +227,21 @@ def test_the_trust_region_grows_after_ascent_successes_and_shrinks_after_failure
     assert radius_scale(history_of(snaps[:20]), cfg) == 1.0  # no ascent round yet
 
 
-def test_tabular_search_runs_every_component_on_members_only():
+def test_a_table_search_runs_every_component_on_members_only():
+    """Every addition on at once (scored pool, UCB heads, trust region, pretraining),
+    through the one round loop, on a table of every SNAP up to 3 symbols."""
     snaps = enumerate_snaps(3)
-    values = {s.snap_id: (value_of(s.symbols), value_of(s.symbols)) for s in snaps}
-    table = Lookup(SnapGrammar(max_len=3), values)
+    table = read_lookup(pd.DataFrame({"snap_id": [s.snap_id for s in snaps],
+                                      "value": [value_of(s.symbols) for s in snaps]}))  # fmt: skip
     vm = ValueModelConfig(hidden=32, steps=30, random_pool=30, heads=3, pretrain_steps=20,
                           pretrain_pool=100)  # fmt: skip
-    options = {"candidates": 60, "beta": 1.0, "trust_radius": 1.0}
-    qs = list(run_search(table, "autosnap", 3, 3, 6, vm, None, options))
-    assert len({q.snap for q in qs}) == 18
-    assert all(Snap.parse(q.snap, 3).snap_id in values for q in qs)
+    cfg = SearchConfig(rounds=3, children=6, max_len=3, seed=3, top=6, candidates=60, beta=1.0,
+                       trust_radius=1.0)  # fmt: skip
+    rounds = list(search(cfg, vm, lambda p: look_up(p, table)))
+    history = rounds[-1].history
+    assert len(history) == 18 and history["snap_id"].is_unique
+    assert (history["status"] == "ok").all() and history["snap_id"].isin(table.index).all()
+    assert set(history.loc[history["round"] > 0, "origin"]) - {"random"}  # the pool picked
 
 
 def test_the_additions_are_config_keys_whose_defaults_are_autosnaps_engine():

@@ -9,16 +9,16 @@ import pytest
 import torch
 
 from autosnap.data.patches import from_patch, to_patch
-from autosnap.export import ExportError, export_model
+from autosnap.deploy.export import ExportError, export_model
 from autosnap.models.baselines import HandDesigned
 from autosnap.models.factory import build_model
 from autosnap.models.i3posnet import I3PosNetLike
 from autosnap.models.snapnet import count_params
-from autosnap.report import pareto_front
+from autosnap.pipeline.report import pareto_front
+from autosnap.pipeline.stages import random_search_proposals
 from autosnap.search.config import SearchConfig
 from autosnap.search.strategies import propose
 from autosnap.space.snap import Snap
-from autosnap.stages import random_search_proposals
 from autosnap.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from autosnap.training.config import TrainConfig
 

@@ -18,7 +18,7 @@ LAYERS = [
     {"sim", "space"},
     {"data", "models", "search"},
     {"training"},
-    {"stages", "final", "report", "export", "predict", "tabulate", "status"},
+    {"pipeline", "deploy"},
     {"cli"},
 ]
 SHARED = LAYERS[0]
@@ -50,7 +50,7 @@ def autosnap_imports(tree: ast.Module) -> list[tuple[str, bool]]:
             inner = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
             if isinstance(child, ast.ImportFrom) and child.module:
                 names = [child.module]
-                if child.module == "autosnap":  # `from autosnap import stages`
+                if child.module == "autosnap":  # `from autosnap.pipeline import stages`
                     # (`from autosnap import __version__` imports the package itself)
                     names = ["autosnap" if a.name.startswith("__") else f"autosnap.{a.name}"
                              for a in child.names]  # fmt: skip
@@ -120,6 +120,6 @@ assert helpers["chunks"](range(5)) and helpers["FINAL"].candidates
 
 
 def test_a_search_rounds_jobs_do_not_load_matplotlib():
-    """Rules collect, fit, propose and train_children import autosnap.stages, and draw
+    """Rules collect, fit, propose and train_children import autosnap.pipeline.stages, and draw
     nothing: matplotlib (about 0.5 s a job) stays with data preparation and the report."""
-    assert not loads("import autosnap.stages", "matplotlib")
+    assert not loads("import autosnap.pipeline.stages", "matplotlib")

@@ -17,6 +17,9 @@ K = SEARCH.children
 LAST = ROUNDS - 1
 USES_MODEL = SEARCH.strategy == "autosnap"
 VALUE_MODEL = value_model_config(config["value_model"])
+#: evaluate.table: the children are looked up in this table (rule look_up), not trained,
+#: and the run ends with the search's last history (no final comparison, no report).
+TABLE = config["evaluate"]["table"]
 #: The auto-encoder pretrained once per grammar (value_model.pretrain_steps > 0).
 PRETRAINED = "results/value_model/pretrained.pt"
 # The random-search baseline has the search's budget of children (final.random_search);
@@ -147,6 +150,18 @@ def child_resources():
         if res["gpu_model"]:
             out["gpu_model"] = res["gpu_model"]
     return out
+
+
+def final_targets():
+    """What a whole run makes (the default target): the final comparison, the report and the
+    exported winner; a table search (evaluate.table) ends with its last history."""
+    if TABLE:
+        return [f"results/round_{LAST}/history.parquet"]
+    return [
+        "results/final/summary.parquet",
+        "results/report/index.html",
+        "results/export",
+    ]
 
 
 def round_children(round_):

@@ -96,3 +96,28 @@ rule propose:
         round=round_of,
     script:
         "../scripts/propose.py"
+
+
+# evaluate.table: a round's children looked up in the table, all in one light job (in
+# the Snakemake process itself, as the other light rules of workflow/Snakefile).
+if TABLE:
+
+    rule look_up:
+        input:
+            proposals="results/round_{round}/proposals.parquet",
+            table=TABLE,
+        output:
+            expand(
+                "results/round_{{round}}/children/{slot}.parquet",
+                slot=range(K),
+            ),
+        log:
+            "results/logs/round_{round}/look_up.log",
+        priority: SEARCH_PRIORITY
+        localrule: True
+        conda:
+            CONDA_ENV
+        params:
+            seed=config["train"]["seed"],
+        script:
+            "../scripts/look_up.py"

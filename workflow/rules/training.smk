@@ -13,7 +13,8 @@ TRAINING_SETS = [
         "train_child",
         "round_{round}",
         "children_{round}",
-        range(K),
+        # a table search looks its children up instead (rule look_up)
+        range(0 if TABLE else K),
         config["train"],
         False,
     ),

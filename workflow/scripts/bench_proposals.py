@@ -1,6 +1,6 @@
 """Rule bench_proposals: SNAP-Bench's members (or its noise share) as a proposals table."""
 
-from autosnap import tabulate
+from autosnap.pipeline import tabulate
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -1,6 +1,6 @@
 """Rule bench_table: every SNAP-Bench child into one table, with its budget as metadata."""
 
-from autosnap import tabulate
+from autosnap.pipeline import tabulate
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -1,6 +1,6 @@
 """Rule collect: the history of rounds 0..r."""
 
-from autosnap import stages
+from autosnap.pipeline import stages
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from autosnap.final import final_run
+from autosnap.pipeline.final import final_run
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])

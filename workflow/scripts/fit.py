@@ -2,7 +2,7 @@
 
 import torch
 
-from autosnap import stages
+from autosnap.pipeline import stages
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])

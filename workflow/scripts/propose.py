@@ -1,6 +1,6 @@
 """Rules sample_initial and propose: the proposals of a round."""
 
-from autosnap import stages
+from autosnap.pipeline import stages
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])

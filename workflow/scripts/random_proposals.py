@@ -1,6 +1,6 @@
 """Rule random_proposals: every proposal of the random-search baseline."""
 
-from autosnap import stages
+from autosnap.pipeline import stages
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from autosnap.pipeline.report import report_from_files
 from autosnap.progress import log_to_file
-from autosnap.report import report_from_files
 
 log_to_file(snakemake.log[0])
 inp = snakemake.input

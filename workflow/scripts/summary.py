@@ -1,6 +1,6 @@
 """Rule summary: the final table, mean and spread over seeds."""
 
-from autosnap.final import summarise
+from autosnap.pipeline.final import summarise
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])

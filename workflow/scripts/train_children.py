@@ -1,7 +1,7 @@
 """Rules train_child_*, train_random_* and train_bench_*: train a chunk of slots in one
 process."""
 
-from autosnap import stages
+from autosnap.pipeline import stages
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from autosnap.errors import InputError
-from autosnap.search.compare import kendall
+from autosnap.search.rank import kendall
 from autosnap.tables import read_table
 
 STATUS_COLUMNS = [

@@ -1,9 +1,12 @@
 """The stages of a search round as functions of config sections and paths.
 
 The `autosnap` CLI and the Snakemake scripts in workflow/scripts/ both call these, so a
-stage does the same thing whichever way it is started. Config sections arrive as plain
-dicts (from YAML or Snakemake's validated config) and are checked here. The final
-comparison's stages are in autosnap.final; data preparation, which draws figures, is in
+stage does the same thing whichever way it is started. Each reads its files, calls the
+round loop's own step (autosnap.search.loop: propose_round, look_up, record, fit_round)
+and writes its result, so a search through the workflow is the loop run one job at a
+time. Config sections arrive as plain dicts (from YAML or Snakemake's validated
+config) and are checked here. The final
+comparison's stages are in autosnap.pipeline.final; data preparation, which draws figures, is in
 autosnap.data.prepare, so a round's jobs do not load matplotlib.
 """
 
@@ -11,21 +14,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from autosnap.errors import InputError
 from autosnap.progress import log
+from autosnap.search import loop
 from autosnap.search.config import search_config, value_model_config
 from autosnap.search.history import evaluated
 from autosnap.search.strategies import propose
-from autosnap.search.value_model import (
-    ValueModel,
-    fit_with_metrics,
-    pretrain_value_model,
-    pretrained,
-)
+from autosnap.search.value_model import ValueModel, pretrain_value_model, pretrained
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, read_table, write_table
 from autosnap.training.config import train_config
@@ -42,10 +42,12 @@ def propose_round(
 ) -> pd.DataFrame:
     """Write the proposals of a round (round 0: random, whatever the strategy)."""
     cfg = search_config(search)
+    if strategy:
+        cfg = replace(cfg, strategy=strategy)
     hist = read_table(history, CHILD_COLUMNS) if history else None
-    strategy = "random" if round_ == 0 else (strategy or cfg.strategy)
-    value_model = ValueModel.load(model, cfg.grammar) if strategy == "autosnap" and model else None
-    df = propose(hist, cfg, round_, value_model, strategy=strategy)
+    uses_model = cfg.strategy == "autosnap" and round_ > 0 and model
+    value_model = ValueModel.load(model, cfg.grammar) if uses_model else None
+    df = loop.propose_round(hist, cfg, round_, value_model)
     write_table(df, out)
     log.info("%s: %d proposals %s", out, len(df), df["origin"].value_counts().to_dict())
     return df
@@ -108,11 +110,26 @@ def train_snap(
     return row
 
 
+def look_up_children(
+    proposals: str | Path, table: str | Path, outputs: Sequence[str | Path], seed: int = 0
+) -> pd.DataFrame:
+    """`evaluate: {table: PATH}`: one child table per slot of a round's proposals, looked
+    up in a table of architectures (snap_id, value, ...) instead of trained."""
+    props = read_table(proposals)
+    if len(outputs) != len(props):
+        raise InputError(f"{proposals}: {len(props)} proposals for {len(outputs)} child tables")
+    children = loop.look_up(props, loop.read_lookup(read_table(table), str(table)), seed)
+    for i, out in enumerate(outputs):
+        write_table(children.iloc[[i]], out)
+    log.info("%s: %d children looked up in %s (%d not in it)", proposals, len(children), table,
+             int((children["status"] == loop.NOT_IN_TABLE).sum()))  # fmt: skip
+    return children
+
+
 def collect(tables: Sequence[str | Path], out: str | Path) -> pd.DataFrame:
     """Concatenate child (and earlier history) tables into a history table."""
-    frames = [read_table(p, CHILD_COLUMNS)[CHILD_COLUMNS] for p in tables]
-    df = pd.concat(frames, ignore_index=True).sort_values(["round", "slot"], kind="stable")
-    df = df.reset_index(drop=True)
+    frames = [read_table(p, CHILD_COLUMNS) for p in tables]
+    df = loop.record(None, pd.concat(frames, ignore_index=True))
     write_table(df, out)
     ok = int((df["status"] == "ok").sum())
     log.info("%s: %d children (%d ok), best value %.4f", out, len(df), ok, df["value"].max())
@@ -144,8 +161,8 @@ def fit_value_model(
     file; pretrained here when not given)."""
     cfg = search_config(search)
     vm_cfg = value_model_config(value_model)
-    ok = evaluated(read_table(history, CHILD_COLUMNS))
-    if ok.empty:
+    hist = read_table(history, CHILD_COLUMNS)
+    if evaluated(hist).empty:
         log.warning("%s: no successful child; fitting reconstruction only", history)
     start = time.perf_counter()
     if vm_cfg.pretrain_steps <= 0:
@@ -154,11 +171,9 @@ def fit_value_model(
         init = ValueModel.load(pretrained_model, cfg.grammar)
     else:
         init = pretrained(cfg.grammar, vm_cfg, cfg.min_len)
-    model, metrics = fit_with_metrics(
-        cfg.grammar, [s.split() for s in ok["snap"]], ok["value"].tolist(), vm_cfg, init
-    )
+    model, metrics = loop.fit_round(hist, cfg, vm_cfg, round_, init=init)
     model.save(out_model)
-    row = {"round": round_, **metrics, "fit_seconds": time.perf_counter() - start,
-           "seed": vm_cfg.seed}  # fmt: skip
+    seed = metrics.pop("seed")
+    row = {**metrics, "fit_seconds": time.perf_counter() - start, "seed": seed}
     write_table(pd.DataFrame([row]), out_metrics)
     return row

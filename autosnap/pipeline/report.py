@@ -21,9 +21,9 @@ import torch  # noqa: E402
 from autosnap.data.dataset import load_split  # noqa: E402
 from autosnap.data.encoding import normalise_images, targets_to_landmarks  # noqa: E402
 from autosnap.data.figures import save  # noqa: E402
-from autosnap.search.compare import kendall  # noqa: E402
 from autosnap.search.config import search_config  # noqa: E402
 from autosnap.search.history import evaluated, ranked  # noqa: E402
+from autosnap.search.rank import kendall  # noqa: E402
 from autosnap.search.value_model import ValueModel  # noqa: E402
 from autosnap.space.draw import draw_block  # noqa: E402
 from autosnap.space.snap import Snap  # noqa: E402

@@ -1,0 +1,1 @@
+"""A found network out of the search: exported files and pose estimation on new images."""

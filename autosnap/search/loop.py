@@ -1,0 +1,150 @@
+"""The one round loop of every search: propose -> evaluate -> record -> fit.
+
+Only *evaluate* differs between the ways a search runs. The workflow trains the
+children as jobs (one child table per slot) or, with `evaluate: {table: PATH}`, looks
+them up (rule look_up); the benchmarks look them up in a table in process. The
+workflow's jobs call `propose_round`, `record` and `fit_round` one per rule, and
+`search` calls the same three in one process, so a config gives the same proposals,
+histories and value models whichever way its children are evaluated.
+
+Every random choice takes its seed from the config here: a round's proposals (random
+SNAPs, tie-breaks, evolution's tournaments, Thompson draws) from
+`SearchConfig.round_seed`, and a round's fit (the network's initialisation, batches,
+the held-out split and the unlabelled pool) from `fit_seed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from autosnap.errors import InputError
+from autosnap.search.config import SearchConfig, ValueModelConfig
+from autosnap.search.history import evaluated
+from autosnap.search.strategies import propose
+from autosnap.search.value_model import ValueModel, fit_with_metrics, pretrained
+from autosnap.space import grammar as gr
+from autosnap.tables import CHILD_COLUMNS
+
+#: Child rows (CHILD_COLUMNS) for a round's proposals: trained, or looked up.
+Evaluate = Callable[[pd.DataFrame], pd.DataFrame]
+#: The status of a child whose architecture a lookup table does not hold.
+NOT_IN_TABLE = "not_in_table"
+#: Child columns that come from the proposal and the search, never from a lookup table.
+KEPT = ("round", "slot", "snap", "snap_id", "origin", "seed")
+
+
+def fit_seed(search: SearchConfig, value_model: ValueModelConfig, round_: int) -> int:
+    """The seed of the value model fitted after `round_`: from the search's seed, the
+    value model's and the round, so paired searches of one seed fit alike, and every
+    round draws its own batches and pool."""
+    entropy = [value_model.seed, search.seed, round_]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+def propose_round(
+    history: pd.DataFrame | None,
+    cfg: SearchConfig,
+    round_: int,
+    model: ValueModel | None = None,
+    grammar: gr.TokenGrammar | None = None,
+) -> pd.DataFrame:
+    """The proposals of a round: round 0 random whatever the strategy (so the
+    strategies of one seed share it), then the configured strategy."""
+    strategy = "random" if round_ == 0 else cfg.strategy
+    model = model if strategy == "autosnap" else None
+    return propose(history, cfg, round_, model, strategy=strategy, grammar=grammar)
+
+
+def record(history: pd.DataFrame | None, children: pd.DataFrame) -> pd.DataFrame:
+    """The history after a round: the children of every round so far, by round and slot."""
+    frames = [f[CHILD_COLUMNS] for f in (history, children) if f is not None]
+    df = pd.concat(frames, ignore_index=True).sort_values(["round", "slot"], kind="stable")
+    return df.reset_index(drop=True)
+
+
+def fit_round(
+    history: pd.DataFrame,
+    cfg: SearchConfig,
+    value_model: ValueModelConfig,
+    round_: int,
+    grammar: gr.TokenGrammar | None = None,
+    init: ValueModel | None = None,
+) -> tuple[ValueModel, dict]:
+    """The value model after `round_`, fitted on the history's successful children
+    (from `init`'s weights when pretrained), and its metrics row."""
+    grammar = grammar or cfg.grammar
+    ok = evaluated(history)
+    vm = replace(value_model, seed=fit_seed(cfg, value_model, round_))
+    model, metrics = fit_with_metrics(grammar, [s.split() for s in ok["snap"]],
+                                      ok["value"].tolist(), vm, init, cfg.min_len)  # fmt: skip
+    return model, {"round": round_, **metrics, "seed": vm.seed}
+
+
+@dataclass
+class Round:
+    """What one round of `search` did."""
+
+    round: int
+    proposals: pd.DataFrame
+    children: pd.DataFrame
+    #: the children of rounds 0..round
+    history: pd.DataFrame
+    #: the value model fitted after this round and its metrics (None: no fit)
+    model: ValueModel | None
+    metrics: dict | None
+
+
+def search(
+    cfg: SearchConfig,
+    value_model: ValueModelConfig,
+    evaluate: Evaluate,
+    grammar: gr.TokenGrammar | None = None,
+) -> Iterator[Round]:
+    """Run a search round by round in this process, yielding each round as it ends."""
+    grammar = grammar or cfg.grammar
+    uses_model = cfg.strategy == "autosnap"
+    init = pretrained(grammar, value_model, cfg.min_len) if uses_model else None
+    history, model = None, None
+    for r in range(cfg.rounds):
+        proposals = propose_round(history, cfg, r, model, grammar)
+        children = evaluate(proposals)
+        history = record(history, children)
+        model = metrics = None
+        if uses_model and r < cfg.rounds - 1:
+            model, metrics = fit_round(history, cfg, value_model, r, grammar, init)
+        yield Round(r, proposals, children, history, model, metrics)
+
+
+def read_lookup(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
+    """A lookup table indexed by snap_id: one row per architecture with at least
+    `value` (the validation value), and any other child columns it has."""
+    missing = [c for c in ("snap_id", "value") if c not in table.columns]
+    if missing:
+        raise InputError(f"{source}: a lookup table needs the column(s) {missing}")
+    if not table["snap_id"].is_unique:
+        raise InputError(f"{source}: snap_id is not unique (one row per architecture)")
+    return table.set_index("snap_id")
+
+
+def look_up(proposals: pd.DataFrame, table: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Child rows for `proposals` from a lookup table (read_lookup): its `status` (ok
+    where absent) and columns where it has them, NaN elsewhere; an architecture not in
+    the table is a failed child (status NOT_IN_TABLE), as a training failure would be."""
+    rows = []
+    for p in proposals.itertuples():
+        row = {c: np.nan for c in CHILD_COLUMNS}
+        row.update(round=p.round, slot=p.slot, snap=p.snap, snap_id=p.snap_id, origin=p.origin,
+                   status="ok", seed=seed, device="table", error="")  # fmt: skip
+        if p.snap_id in table.index:
+            found = table.loc[p.snap_id]
+            row.update({c: found[c] for c in CHILD_COLUMNS if c in found.index and c not in KEPT})
+            if pd.isna(row["status"]):
+                row["status"] = "ok"
+        else:
+            row.update(status=NOT_IN_TABLE, value=np.nan, error=f"{p.snap_id} is not in the table")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=CHILD_COLUMNS)

@@ -1,0 +1,146 @@
+"""An experiment: one pinned YAML file under benchmarks/experiments/ that fixes everything
+its tables depend on, so they regenerate from it with one command.
+
+    description: what it measures, in a sentence
+    kind: search                    # strategies compared on tables
+    status: exploration             # or: registered (a claim; see docs/results.md)
+    tables: [snapbench, nasbench_graph/cora]
+    seeds: [0, 19]                  # first and last, both included
+    rounds: 10
+    children: 10                    # K: queries per round
+    budgets: [50, 100]              # query counts the endpoints are read at
+    compare: {first: autosnap}      # optional `against: [...]`; default: every other
+    settings: {...}                 # optional: YAML anchors the strategies share
+    training: {data, train, max_len}  # the `demo` table's task, every key pinned
+    strategies:
+      NAME: {search: {...}, value_model: {...}}
+
+A strategy names every key of its `search:` section (and, for `strategy: autosnap`,
+of `value_model:`) but those the experiment and the table set (EXPERIMENT_KEYS), so no
+default of the code can change an experiment behind its back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from autosnap.data.config import DataConfig
+from autosnap.search.config import SearchConfig, ValueModelConfig
+from autosnap.sim.fluoro import Geometry
+from autosnap.training.config import TrainConfig
+
+#: search keys that come from the experiment (rounds, children), the search's seed and
+#: the table's grammar (max_len, min_len), not from a strategy
+EXPERIMENT_KEYS = ("rounds", "children", "seed", "max_len", "min_len")
+TOP_KEYS = {"description", "kind", "status", "tables", "seeds", "rounds", "children",
+            "budgets", "compare", "strategies", "settings", "training"}  # fmt: skip
+STATUSES = ("exploration", "registered")
+
+
+class ExperimentError(SystemExit):
+    """A malformed experiment file (names the file and the key)."""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    path: Path
+    description: str
+    status: str
+    tables: tuple[str, ...]
+    seeds: tuple[int, ...]
+    rounds: int
+    children: int
+    budgets: tuple[int, ...]
+    strategies: dict[str, dict[str, dict[str, Any]]]
+    first: str | None
+    against: tuple[str, ...] | None
+    #: sha256 of the file's bytes: what run.json records as the settings run
+    digest: str
+    #: the demo table's data, train and max_len (None without a demo table)
+    training: dict | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def _fields(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def load(path: str | Path) -> Experiment:
+    """Read and check an experiment file; errors name the file and the key."""
+    path = Path(path)
+    raw = path.read_bytes()
+    data = yaml.safe_load(raw) or {}
+
+    def fail(where: str, what: str) -> ExperimentError:
+        return ExperimentError(f"{path}: {where}: {what}")
+
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        raise fail(unknown[0], f"unknown key, expected one of {sorted(TOP_KEYS)}")
+    missing = sorted(TOP_KEYS - {"compare", "status", "settings", "training"} - set(data))
+    if missing:
+        raise fail(missing[0], "missing")
+    if data["kind"] != "search":
+        raise fail("kind", f"expected 'search', got {data['kind']!r}")
+    status = data.get("status", "exploration")
+    if status not in STATUSES:
+        raise fail("status", f"expected one of {STATUSES}, got {status!r}")
+    first, last = data["seeds"]
+    strategies = data["strategies"]
+    for name, sections in strategies.items():
+        search = sections.get("search") or {}
+        keys = _fields(SearchConfig) - set(EXPERIMENT_KEYS)
+        need = {"search": keys}
+        if search.get("strategy") == "autosnap":
+            need["value_model"] = _fields(ValueModelConfig)
+        for section, keys in need.items():
+            given = set((sections.get(section) or {}).keys())
+            if given - keys:
+                raise fail(f"strategies.{name}.{section}.{sorted(given - keys)[0]}",
+                           "unknown key, or one the experiment sets")  # fmt: skip
+            if keys - given:
+                missing = sorted(keys - given)
+                raise fail(f"strategies.{name}.{section}", f"names no {missing} (all are pinned)")
+    training = data.get("training")
+    if "demo" in data["tables"]:
+        if not training or set(training) != {"data", "train", "max_len"}:
+            raise fail("training", "the demo table needs data, train and max_len")
+        for section, cls in (("data", DataConfig), ("train", TrainConfig)):
+            missing = sorted(_fields(cls) - set(training[section]))
+            if missing:
+                raise fail(f"training.{section}", f"names no {missing} (all are pinned)")
+        missing = sorted(_fields(Geometry) - set(training["data"]["geometry"]))
+        if missing:
+            raise fail("training.data.geometry", f"names no {missing}")
+    compare = data.get("compare") or {}
+    if compare.get("first") and compare["first"] not in strategies:
+        raise fail("compare.first", f"'{compare['first']}' is not a strategy")
+    return Experiment(path, data["description"], status, tuple(data["tables"]),
+                      tuple(range(first, last + 1)), data["rounds"], data["children"],
+                      tuple(data["budgets"]), strategies, compare.get("first"),
+                      tuple(compare["against"]) if compare.get("against") else None,
+                      hashlib.sha256(raw).hexdigest(), training)  # fmt: skip
+
+
+def search_config(exp: Experiment, strategy: str, seed: int, max_len: int, min_len: int
+                  ) -> SearchConfig:  # fmt: skip
+    """The search config of one search of `strategy`."""
+    section = dict(exp.strategies[strategy]["search"])
+    for key in ("sources",):
+        if key in section:
+            section[key] = tuple(section[key])
+    return SearchConfig(**section, rounds=exp.rounds, children=exp.children, seed=seed,
+                        max_len=max_len, min_len=min_len)  # fmt: skip
+
+
+def value_model_config(exp: Experiment, strategy: str) -> ValueModelConfig:
+    return ValueModelConfig(**(exp.strategies[strategy].get("value_model") or {}))

@@ -1,0 +1,179 @@
+"""The benchmark suite: one protocol, pinned experiment files, and a harness that runs
+every search through autosnap's round loop, resumes, and records its provenance."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from helpers import ROOT
+
+from autosnap.space.snap import enumerate_snaps
+from benchmarks import experiment, harness, protocol, tables
+from benchmarks.provenance import Run
+
+EXPERIMENTS = ROOT / "benchmarks/experiments"
+
+
+def test_paired_counts_wins_ties_losses_and_tests_them():
+    seeds = list(range(20))
+    a = [0.01 * (s % 3) for s in seeds]  # a is better on most seeds
+    b = [x + (0.05 if s % 5 else 0.0) for s, x in zip(seeds, a, strict=True)]
+    ends = pd.DataFrame({"strategy": ["a"] * 20 + ["b"] * 20, "seed": seeds * 2,
+                         "valid_regret": a + b})  # fmt: skip
+    out = protocol.paired(ends, "a", "b", "valid_regret")
+    assert (out["wins"], out["ties"], out["losses"]) == (16, 4, 0) and out["p"] < 0.001
+    assert out["mean_diff"] == pytest.approx(-0.04)
+    assert out["ci_low"] < -0.04 < out["ci_high"] < 0
+    assert protocol.paired(ends, "b", "a", "valid_regret")["losses"] == 16
+    same = protocol.paired(ends.assign(valid_regret=0.0), "a", "b", "valid_regret")
+    assert same["ties"] == 20 and same["p"] == 1.0
+
+
+def test_endpoints_are_both_regrets_at_the_budgets():
+    curves = pd.DataFrame({"table": "t", "strategy": "s", "seed": [0, 0, 1, 1],
+                           "queries": [50, 100, 50, 100], "best_valid": [0.5, 0.8, 0.7, 0.9],
+                           "test_of_best_valid": [0.4, 0.6, 0.6, 0.5]})  # fmt: skip
+    best = pd.DataFrame({"best_valid": [0.9], "best_test": [0.7]}, index=["t"])
+    ends = protocol.endpoints(curves, best, [50, 100])
+    assert np.allclose(ends["valid_regret"], [0.4, 0.1, 0.2, 0.0])
+    assert np.allclose(ends["test_regret"], [0.3, 0.1, 0.1, 0.2])
+    summ = protocol.summary(ends)
+    assert list(summ["valid_regret_mean"].round(6)) == [0.3, 0.05]
+    assert protocol.query_counts(100) == [50, 100] and protocol.query_counts(70) == [50]
+    assert protocol.query_counts(30) == [30]  # a short check run: its last count
+    assert protocol.query_counts(32, (16, 32)) == [16, 32]
+
+
+def test_holm_adjusts_across_the_tables_of_one_comparison():
+    pairs = pd.DataFrame({"table": ["x", "y", "z", "x"], "a": "s", "b": ["t", "t", "t", "u"],
+                          "endpoint": "valid_regret", "queries": 100,
+                          "p": [0.01, 0.04, 0.03, 0.04]})  # fmt: skip
+    out = protocol.holm(pairs)
+    # s vs t over three tables: 0.01 * 3, then max(0.03, 0.03 * 2), then max(0.06, 0.04)
+    assert list(out["p_holm"].round(6)) == [0.03, 0.06, 0.06, 0.04]
+
+
+@pytest.fixture(scope="module")
+def toy_table(tmp_path_factory):
+    """A SNAP-Bench-like table of every SNAP up to 3 symbols with a smooth value."""
+    snaps = enumerate_snaps(3)
+    rng = np.random.default_rng(0)
+    value = [sum(t in ("c3", "s5") for t in s.symbols) / 3 + 0.05 * rng.random() for s in snaps]
+    table = pd.DataFrame({"snap": [s.text for s in snaps], "snap_id": [s.snap_id for s in snaps],
+                          "status": "ok", "value": value})  # fmt: skip
+    table["test_value"] = table["value"] + 0.01
+    table.attrs["bench"] = {"max_len": 3}
+    path = tmp_path_factory.mktemp("table") / "toy.parquet"
+    table.to_parquet(path)
+    return path
+
+
+def toy_experiment(folder, table, **changes) -> experiment.Experiment:
+    """strategies.yaml on the toy table, small: 2 seeds, 3 rounds of 4, a short fit."""
+    data = yaml.safe_load((EXPERIMENTS / "strategies.yaml").read_text())
+    vm = {**data["settings"]["value_model"], "steps": 30, "hidden": 16, "random_pool": 20}
+    data.update(tables=[str(table)], seeds=[0, 1], rounds=3, children=4, budgets=[8, 12])
+    data["strategies"] = {"autosnap": {**data["strategies"]["autosnap"], "value_model": vm},
+                          "evolution": data["strategies"]["evolution"]}  # fmt: skip
+    data.update(changes)
+    path = folder / "toy.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return experiment.load(path)
+
+
+def test_an_experiment_runs_every_search_and_resumes_where_it_stopped(toy_table, tmp_path):
+    exp = toy_experiment(tmp_path, toy_table)
+    work, out = tmp_path / "work", tmp_path / "out"
+    assert harness.run(exp, out, 1, work) == {"searches": 4}
+    curves = pd.read_csv(out / "curves.csv")
+    assert len(curves) == 4 * 12 and set(curves["strategy"]) == {"autosnap", "evolution"}
+    by = curves.set_index(["strategy", "seed", "queries"])["best_valid"]
+    # round 0 is the seed's, whatever the strategy: the pairs start equal
+    assert by["autosnap", 1].head(4).equals(by["evolution", 1].head(4))
+    pairs = pd.read_csv(out / "pairs.csv")
+    assert set(pairs["endpoint"]) == set(protocol.ENDPOINTS) and set(pairs["queries"]) == {8, 12}
+    assert {"p_holm", "ci_low", "ci_high"} <= set(pairs.columns)
+    assert set(pd.read_csv(out / "predictor.csv")["round"]) == {0, 1}
+    assert (out / "regret.png").stat().st_size > 0
+    files = sorted(work.glob("*.json"))
+    assert len(files) == 4
+    files[0].unlink()  # the one search a stop lost
+    kept = {f: f.stat().st_mtime_ns for f in files[1:]}
+    harness.run(exp, out, 1, work)
+    assert all(f.stat().st_mtime_ns == t for f, t in kept.items()) and files[0].exists()
+    pd.testing.assert_frame_equal(pd.read_csv(out / "curves.csv"), curves)
+    # another setting is another search: nothing of the first is reused
+    harness.run(toy_experiment(tmp_path, toy_table, children=3, budgets=[6, 9]), out, 1, work)
+    assert len(list(work.glob("*.json"))) == 8
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"strategies": {"x": {"search": {"strategy": "random"}}}},
+         "strategies.x.search: names no ['beta'"),
+        ({"seeds": None, "tables": ["snapbench"]}, "seeds: missing"),
+        ({"kind": "measure"}, "kind: expected 'search'"),
+        ({"tables": ["demo"]}, "training: the demo table needs data, train and max_len"),
+    ],
+)  # fmt: skip
+def test_an_experiment_file_pins_every_setting(tmp_path, change, message):
+    data = yaml.safe_load((EXPERIMENTS / "strategies.yaml").read_text())
+    data.update(change)
+    data = {k: v for k, v in data.items() if v is not None}
+    (tmp_path / "e.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(experiment.ExperimentError, match="e.yaml: " + message.replace("[", r"\[")):
+        experiment.load(tmp_path / "e.yaml")
+
+
+def test_every_committed_experiment_loads_and_keeps_the_held_back_tables_out():
+    for path in sorted(EXPERIMENTS.glob("*.yaml")):
+        exp = experiment.load(path)
+        assert not any(t.endswith(tables.HELD_BACK) for t in exp.tables), path
+    for name in tables.HELD_BACK:
+        with pytest.raises(tables.TableError, match="held back for an independent check"):
+            tables.load(f"nasbench_graph/{name}")
+
+
+def test_a_search_is_keyed_by_its_code_not_its_comments(tmp_path):
+    src = tmp_path / "ascent.py"
+    versions = {
+        "code": 'def step(x):\n    """Move."""\n    return x + 1  # one unit\n',
+        "reworded": '"""Ascent."""\n\n\ndef step(x):\n    """Move up."""\n    return (x + 1)\n',
+        "changed": 'def step(x):\n    """Move."""\n    return x + 2  # one unit\n',
+    }
+    keys = {}
+    for name, text in versions.items():
+        src.write_text(text)
+        keys[name] = harness.source_digest([src], tmp_path)
+    assert keys["code"] == keys["reworded"] != keys["changed"]
+    assert len(harness.code_digest()) == 10  # the package's search code parses
+
+
+def test_run_json_records_commit_settings_machine_and_command(tmp_path):
+    run = Run("abc", allow_dirty=True)
+    record = json.loads(run.write(tmp_path, searches=3).read_text())
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()  # fmt: skip
+    assert record["commit"] == head and record["experiment_sha256"] == "abc"
+    assert record["machine"]["cores"] >= 1 and "torch" in record["versions"]
+    assert record["wall_seconds"] >= 0 and record["searches"] == 3 and record["command"]
+
+
+def test_the_command_line_runs_an_experiment(toy_table, tmp_path):
+    random = yaml.safe_load((EXPERIMENTS / "strategies.yaml").read_text())["strategies"]["random"]
+    exp = toy_experiment(tmp_path, toy_table, seeds=[0, 0], compare={"first": "random"},
+                         strategies={"random": random})  # fmt: skip
+    r = subprocess.run([sys.executable, "-m", "benchmarks", "run", str(exp.path), "--cores", "1",
+                        "--allow-dirty", "--out", str(tmp_path / "out"), "--work",
+                        str(tmp_path / "work")], cwd=ROOT,
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    record = json.loads((tmp_path / "out/run.json").read_text())
+    assert record["command"].startswith("python -m benchmarks run ") and record["searches"] == 1

@@ -1,0 +1,49 @@
+"""SNAP-Bench's space: each architecture once, the noise share, its table and the noise ratio."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from autosnap.search.bench import BenchConfig, bench_table, members, noise_members, noise_ratio
+from autosnap.space.snap import Snap, SnapGrammar, enumerate_snaps
+
+
+def test_the_closed_space_holds_each_architecture_once():
+    snaps = enumerate_snaps(3)
+    ids = [s.snap_id for s in snaps]
+    assert len(snaps) == 422 and len(set(ids)) == len(ids)
+    assert [s.text for s in snaps] == [s.text for s in enumerate_snaps(3)]  # fixed order
+    assert all(len(s.symbols) <= 3 and Snap.parse(s.text, 3) for s in snaps)
+    # every valid SNAP of at most 3 symbols has its architecture in the space
+    g = SnapGrammar(max_len=3)
+    for seq in (["dup", "c3", "add"], ["dup", "c3", "swap"][:2] + ["cat"], ["mp", "c1"]):
+        assert Snap(tuple(seq)).snap_id in ids, seq
+        assert g.key(seq) in ids
+    assert len(enumerate_snaps(4)) == 3377
+
+
+def test_noise_members_are_a_fixed_share():
+    cfg = BenchConfig(max_len=2, noise_fraction=0.2, seed=3)
+    n = len(members(cfg))
+    picked = noise_members(cfg, n)
+    assert len(picked) == round(0.2 * n) and picked == noise_members(cfg, n)
+    assert picked != noise_members(BenchConfig(max_len=2, noise_fraction=0.2, seed=4), n)
+
+
+def test_bench_table_and_noise_ratio():
+    rows = []
+    for sid, base in (("a", 0.1), ("b", 0.5), ("c", 0.9)):
+        rows.append({"snap": sid, "snap_id": sid, "seed": 0, "status": "ok", "value": base,
+                     "test_value": base, "landmark_err_mm": 1.0, "test_landmark_err_mm": 1.0,
+                     "params": 1, "macs": 1, "train_seconds": 1.0})  # fmt: skip
+    rows.append({**rows[1], "seed": 1, "value": 0.52})
+    rows.append({**rows[1], "seed": 2, "value": 0.48})
+    df = pd.DataFrame(rows)
+    table = bench_table(df, 0)
+    assert list(table["snap_id"]) == ["a", "b", "c"]
+    assert list(table["seeds"]) == [1, 3, 1]
+    assert table.set_index("snap_id").at["b", "value"] == 0.5  # the first seed's
+    r = noise_ratio(df, 0)
+    assert r["between_sd"] == pytest.approx(0.4)
+    assert r["within_sd"] == pytest.approx(0.02) and r["ratio"] == pytest.approx(20)

@@ -1,0 +1,101 @@
+"""One search loop: a search over a table (`evaluate: {table: PATH}`) through the real
+Snakemake DAG finds, round by round, the same proposals, histories and value models as
+the same config run in process by autosnap.search.loop.search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from helpers import planned, snakemake, workdir
+
+from autosnap.search.config import search_config, value_model_config
+from autosnap.search.loop import NOT_IN_TABLE, look_up, read_lookup, search
+from autosnap.search.value_model import ValueModel
+from autosnap.space.snap import SYMBOLS, enumerate_snaps
+from autosnap.training.config import train_config
+
+pytestmark = pytest.mark.slow
+
+#: Laid over the demo config as the workflow lays it: a 3-round search of the space of
+#: SNAPs up to 3 symbols, with the demo's own search settings otherwise.
+OVERLAY = {
+    "search": {"rounds": 3, "children": 4, "max_len": 3, "top": 4, "candidates": 30},
+    "value_model": {"steps": 40, "random_pool": 20, "hidden": 16},
+    "evaluate": {"table": "table.parquet"},
+}
+
+
+def toy_table(drop: int = 0) -> pd.DataFrame:
+    """Every SNAP of at most 3 symbols with a value that a symbol count explains in part;
+    the `drop` first members left out (so a search can propose a SNAP not in it)."""
+    snaps = enumerate_snaps(3, tuple(SYMBOLS))
+    rng = np.random.default_rng(0)
+    weight = {s: rng.normal() for s in SYMBOLS}
+    values = [sum(weight[t] for t in s.text.split()) / 3 + 0.1 * rng.normal() for s in snaps]
+    table = pd.DataFrame({"snap": [s.text for s in snaps], "snap_id": [s.snap_id for s in snaps],
+                          "value": values, "params": 1000.0})  # fmt: skip
+    return table.iloc[drop:].reset_index(drop=True)
+
+
+def merged(cwd, overlay: dict) -> dict:
+    """The config the workflow runs with: config.yaml, then the overlay, key by key."""
+    cfg = yaml.safe_load((cwd / "config/config.yaml").read_text())
+    return {k: {**cfg.get(k, {}), **overlay.get(k, {})} for k in cfg.keys() | overlay.keys()}
+
+
+def roundtrip(df: pd.DataFrame, path) -> pd.DataFrame:
+    df.to_parquet(path, index=False)
+    return pd.read_parquet(path)
+
+
+@pytest.mark.parametrize("strategy", ["autosnap", "evolution"])
+def test_a_table_search_is_the_same_through_snakemake_and_in_process(tmp_path, strategy):
+    cwd = workdir(tmp_path / "run")
+    table = toy_table()
+    table.to_parquet(cwd / "table.parquet", index=False)
+    overlay = {**OVERLAY, "search": {**OVERLAY["search"], "strategy": strategy}}
+    (cwd / "table.yaml").write_text(yaml.safe_dump(overlay))
+    jobs = planned(cwd, "--configfile", "table.yaml")
+    assert not any(rule.startswith(("train_", "final", "prepare_data")) for rule in jobs), jobs
+    assert jobs["look_up"] == 3
+    r = snakemake(cwd, "--configfile", "table.yaml", "--cores", "2")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+
+    cfg = merged(cwd, overlay)
+    search_cfg, vm = search_config(cfg["search"]), value_model_config(cfg["value_model"])
+    lookup, seed = read_lookup(table), train_config(cfg["train"]).seed
+    torch.set_num_threads(1)  # as the fit job: the same sums in the same order
+    rounds = list(search(search_cfg, vm, lambda p: look_up(p, lookup, seed)))
+    assert len(rounds) == 3
+    snaps = [s.split() for s in table["snap"]]
+    for rnd in rounds:
+        folder = cwd / f"results/round_{rnd.round}"
+        pd.testing.assert_frame_equal(pd.read_parquet(folder / "proposals.parquet"),
+                                      roundtrip(rnd.proposals, tmp_path / "p.parquet"))  # fmt: skip
+        pd.testing.assert_frame_equal(pd.read_parquet(folder / "history.parquet"),
+                                      roundtrip(rnd.history, tmp_path / "h.parquet"))  # fmt: skip
+        if rnd.model is None:
+            assert not (folder / "value_model.pt").exists() or rnd.round == 2
+            continue
+        stored = ValueModel.load(folder / "value_model.pt", search_cfg.grammar)
+        assert np.array_equal(stored.predict(snaps), rnd.model.predict(snaps))
+        metrics = pd.read_parquet(folder / "value_model.parquet").iloc[0]
+        assert metrics["seed"] == rnd.metrics["seed"]
+        assert metrics["train_kendall_tau"] == pytest.approx(rnd.metrics["train_kendall_tau"])
+    assert (strategy == "autosnap") == (cwd / "results/round_1/value_model.pt").exists()
+
+
+def test_a_snap_missing_from_the_table_is_a_failed_child():
+    table = read_lookup(toy_table(drop=5))
+    missing = toy_table().iloc[:2]
+    props = pd.DataFrame({"round": 1, "slot": [0, 1, 2], "origin": "random",
+                          "snap": [*missing["snap"], table["snap"].iloc[0]],
+                          "snap_id": [*missing["snap_id"], table.index[0]]})  # fmt: skip
+    children = look_up(props, table, seed=3)
+    assert list(children["status"]) == [NOT_IN_TABLE, NOT_IN_TABLE, "ok"]
+    assert children["value"].iloc[:2].isna().all()
+    assert children["value"].iloc[2] == table["value"].iloc[0]
+    assert children["params"].iloc[2] == 1000.0 and (children["seed"] == 3).all()
