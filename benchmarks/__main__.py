@@ -1,5 +1,6 @@
 """python -m benchmarks run EXPERIMENT.yaml: run (or resume) a pinned experiment and
-write its results folder (benchmarks/results/<experiment>/)."""
+write its results folder (benchmarks/results/<experiment>/); python -m benchmarks
+results: rewrite docs/results.md from the results folders."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from benchmarks import experiment, harness
+from benchmarks import experiment, harness, results_page
 from benchmarks.provenance import Run
 
 HERE = Path(__file__).resolve().parent
@@ -25,12 +26,22 @@ def main(argv: list[str] | None = None) -> int:
                      "benchmarks/work/<experiment>)")  # fmt: skip
     run.add_argument("--allow-dirty", action="store_true",
                      help="run on uncommitted changes (the result is not to be cited)")  # fmt: skip
+    run.add_argument("extra", nargs="*", help="after --: more arguments of a measurement "
+                     "(say --run PATH, the finished run it reads)")  # fmt: skip
+    res = sub.add_parser("results", help="rewrite docs/results.md from benchmarks/results/")
+    res.add_argument("--page", default=str(HERE.parent / "docs" / "results.md"))
     args = ap.parse_args(argv)
+    if args.command == "results":
+        print(results_page.write(Path(args.page)))
+        return 0
     exp = experiment.load(args.experiment)
     out = Path(args.out) if args.out else HERE / "results" / exp.name
     record = Run(exp.digest, args.allow_dirty)
     record.record["command"] = "python -m benchmarks " + " ".join(argv or sys.argv[1:])
-    done = harness.run(exp, out, args.cores, Path(args.work) if args.work else None)
+    if isinstance(exp, experiment.Measurement):
+        done = harness.measure(exp, out, tuple(args.extra))
+    else:
+        done = harness.run(exp, out, args.cores, Path(args.work) if args.work else None)
     print(record.write(out, experiment=os.path.relpath(exp.path, HERE.parent), **done))
     return 0
 

@@ -47,6 +47,32 @@ class ExperimentError(SystemExit):
     """A malformed experiment file (names the file and the key)."""
 
 
+#: The keys of a `kind: measure` experiment.
+MEASURE_KEYS = {"description", "kind", "status", "measure", "args"}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """`kind: measure`: one of benchmarks/measure/ with its arguments pinned.
+
+    description: ...
+    kind: measure
+    measure: child_throughput       # benchmarks/measure/child_throughput.py
+    args: [--sizes, 24x46, 48x92]   # its command-line arguments but --out
+    """
+
+    path: Path
+    description: str
+    status: str
+    measure: str
+    args: tuple[str, ...]
+    digest: str
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
 @dataclass(frozen=True)
 class Experiment:
     path: Path
@@ -74,7 +100,7 @@ def _fields(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
 
 
-def load(path: str | Path) -> Experiment:
+def load(path: str | Path) -> Experiment | Measurement:
     """Read and check an experiment file; errors name the file and the key."""
     path = Path(path)
     raw = path.read_bytes()
@@ -83,6 +109,19 @@ def load(path: str | Path) -> Experiment:
     def fail(where: str, what: str) -> ExperimentError:
         return ExperimentError(f"{path}: {where}: {what}")
 
+    if data.get("kind") == "measure":
+        unknown = sorted(set(data) - MEASURE_KEYS)
+        if unknown:
+            raise fail(unknown[0], f"unknown key, expected one of {sorted(MEASURE_KEYS)}")
+        from benchmarks import measure
+
+        module = Path(measure.__file__).parent / f"{data.get('measure')}.py"
+        if not module.exists():
+            raise fail("measure", f"no benchmarks/measure/{data.get('measure')}.py")
+        return Measurement(path, data["description"], data.get("status", "exploration"),
+                           data["measure"], tuple(str(a) for a in data.get("args") or ()),
+                           hashlib.sha256(raw).hexdigest())  # fmt: skip
+
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
         raise fail(unknown[0], f"unknown key, expected one of {sorted(TOP_KEYS)}")
@@ -90,7 +129,7 @@ def load(path: str | Path) -> Experiment:
     if missing:
         raise fail(missing[0], "missing")
     if data["kind"] != "search":
-        raise fail("kind", f"expected 'search', got {data['kind']!r}")
+        raise fail("kind", f"expected 'search' or 'measure', got {data['kind']!r}")
     status = data.get("status", "exploration")
     if status not in STATUSES:
         raise fail("status", f"expected one of {STATUSES}, got {status!r}")

@@ -34,7 +34,7 @@ from autosnap.search import loop
 from autosnap.search.rank import kendall
 from autosnap.tables import atomic_write
 from benchmarks import protocol, tables
-from benchmarks.experiment import Experiment, search_config, value_model_config
+from benchmarks.experiment import Experiment, Measurement, search_config, value_model_config
 
 HERE = Path(__file__).resolve().parent
 #: The packages of autosnap a search runs: the loop, strategies, model and grammar.
@@ -216,3 +216,14 @@ def source_digest(paths: list[Path], root: Path) -> str:
 def digest(settings: object) -> str:
     text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+def measure(m: Measurement, out: Path, extra: tuple[str, ...] = ()) -> dict:
+    """Run a measurement with its pinned arguments (and `extra`, such as the folder of
+    a finished run it reads) into `out`."""
+    import importlib
+
+    module = importlib.import_module(f"benchmarks.measure.{m.measure}")
+    out.mkdir(parents=True, exist_ok=True)
+    module.main([*m.args, *extra, "--out", str(out)])
+    return {"measure": m.measure}

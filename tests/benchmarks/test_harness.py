@@ -14,7 +14,7 @@ import yaml
 from helpers import ROOT
 
 from autosnap.space.snap import enumerate_snaps
-from benchmarks import experiment, harness, protocol, tables
+from benchmarks import experiment, harness, protocol, results_page, tables
 from benchmarks.provenance import Run
 
 EXPERIMENTS = ROOT / "benchmarks/experiments"
@@ -133,9 +133,12 @@ def test_an_experiment_file_pins_every_setting(tmp_path, change, message):
 
 
 def test_every_committed_experiment_loads_and_keeps_the_held_back_tables_out():
+    kinds = set()
     for path in sorted(EXPERIMENTS.glob("*.yaml")):
         exp = experiment.load(path)
-        assert not any(t.endswith(tables.HELD_BACK) for t in exp.tables), path
+        kinds.add(type(exp))
+        assert not any(t.endswith(tables.HELD_BACK) for t in getattr(exp, "tables", ())), path
+    assert kinds == {experiment.Experiment, experiment.Measurement}
     for name in tables.HELD_BACK:
         with pytest.raises(tables.TableError, match="held back for an independent check"):
             tables.load(f"nasbench_graph/{name}")
@@ -177,3 +180,25 @@ def test_the_command_line_runs_an_experiment(toy_table, tmp_path):
     assert r.returncode == 0, r.stderr
     record = json.loads((tmp_path / "out/run.json").read_text())
     assert record["command"].startswith("python -m benchmarks run ") and record["searches"] == 1
+    # the results page is generated from the folder: its section names the commit
+    page = results_page.write(tmp_path / "results.md", tmp_path)
+    text = page.read_text()
+    assert "## out (exploration)" in text and f"commit `{record['commit'][:10]}`" in text
+    assert "toy.parquet |" in text and "valid regret" in text
+
+
+def test_a_measurement_runs_with_its_pinned_arguments(tmp_path):
+    """kind: measure: a module of benchmarks/measure/ with the file's arguments, written
+    into the results folder with its run.json."""
+    (tmp_path / "scale.yaml").write_text(
+        "description: tiny\nkind: measure\nmeasure: dag_scale\nargs: [--sizes, 1x4, --chunks, 2]\n"
+    )
+    r = subprocess.run([sys.executable, "-m", "benchmarks", "run", str(tmp_path / "scale.yaml"),
+                        "--allow-dirty", "--out", str(tmp_path / "out")], cwd=ROOT,
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    table = pd.read_csv(tmp_path / "out/dag_scale.csv")
+    assert set(table["children"]) == {4} and json.loads((tmp_path / "out/run.json").read_text())
+    (tmp_path / "bad.yaml").write_text("description: x\nkind: measure\nmeasure: nothing\n")
+    with pytest.raises(experiment.ExperimentError, match="no benchmarks/measure/nothing.py"):
+        experiment.load(tmp_path / "bad.yaml")
