@@ -33,7 +33,7 @@ def save(fig: plt.Figure, path: str | Path) -> Path:
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # keeps a legend below the axes
     plt.close(fig)
     return path
 
@@ -46,6 +46,20 @@ def draw_landmarks(ax: plt.Axes, landmarks: np.ndarray, marker: str = "o", **kw)
     axis = landmarks[[3, 0, 1, 2]]
     ax.plot(axis[:, 0], axis[:, 1], "-", color="white", lw=0.6, alpha=0.7)
     ax.scatter(landmarks[:, 0], landmarks[:, 1], c=LANDMARK_COLOURS, s=14, marker=marker, **kw)
+
+
+#: The six pseudo-landmarks in the instrument frame (mm), in the order of the colours.
+LANDMARK_NAMES = ("(0, 0) reference point", "(1.5, 0)", "(3, 0) towards the tip", "(-1.5, 0)",
+                  "(0, 1.5)", "(0, -1.5)")  # fmt: skip
+
+
+def landmark_legend(fig: plt.Figure) -> None:
+    """A key to the landmark colours, below the figure."""
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=name)
+               for c, name in zip(LANDMARK_COLOURS, LANDMARK_NAMES, strict=True)]  # fmt: skip
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=6,
+               fontsize=8, frameon=False, title="landmarks (instrument frame, mm)",
+               title_fontsize=8)  # fmt: skip
 
 
 def data_examples(
@@ -86,6 +100,7 @@ def examples_figure(
     draw_landmarks(ax, landmarks)
     ax.set_title(title, fontsize=9)
     ax.axis("off")
+    landmark_legend(fig)
     for k in range(min(n, len(table))):
         r = table.iloc[k]
         img = np.frombuffer(r.image, dtype=np.float32).reshape(r.height, r.width)

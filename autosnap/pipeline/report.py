@@ -42,23 +42,31 @@ def progress_table(history: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def mm(value: pd.Series | float) -> pd.Series | float:
+    """The mean landmark error in mm that a value (−log10 of it) stands for."""
+    return 10.0 ** (-value)
+
+
 def plot_progress(table: pd.DataFrame, path: Path) -> Path:
+    """Every child's validation landmark error by round, and the best so far, in mm."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for origin, g in table[table["status"] == "ok"].groupby("origin"):
         jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(g))
-        ax1.scatter(g["round"] + jitter, g["value"], s=18, label=origin,
+        ax1.scatter(g["round"] + jitter, mm(g["value"]), s=18, label=origin,
                     color=ORIGIN_COLOURS.get(origin, "#1f77b4"))  # fmt: skip
     failed = table[table["status"] != "ok"]
     if len(failed):
-        ax1.scatter(failed["round"], np.full(len(failed), table["value"].min()), marker="x",
+        ax1.scatter(failed["round"], np.full(len(failed), mm(table["value"].min())), marker="x",
                     color="black", label=f"failed ({len(failed)})")  # fmt: skip
+    ax1.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax1.set_xlabel("round")
-    ax1.set_ylabel("value = −log10(landmark error mm), validation")
-    ax1.set_title("every child by round")
-    ax1.legend(fontsize=8)
-    ax2.plot(table["child"], table["best_so_far"], drawstyle="steps-post", color="#d62728")
+    ax1.set_ylabel("landmark error on validation (mm)")
+    ax1.set_yscale("log")
+    ax1.set_title("every child by round (lower is better)")
+    ax1.legend(fontsize=8, title="proposed by", title_fontsize=8)
+    ax2.plot(table["child"], mm(table["best_so_far"]), drawstyle="steps-post", color="#d62728")
     ax2.set_xlabel("children trained")
-    ax2.set_ylabel("best value so far")
+    ax2.set_ylabel("best validation error so far (mm)")
     ax2.set_title("search progress")
     for _, g in table.groupby("round"):
         ax2.axvline(g["child"].min() - 0.5, color="#cccccc", lw=0.8)
@@ -115,6 +123,25 @@ def plot_final(summary: pd.DataFrame, path: Path) -> Path:
         ax.set_ylabel(f"{label}, mean ± sd over seeds")
     fig.suptitle("final comparison (red: found, blue: baselines)")
     return save(fig, path)
+
+
+def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The final comparison in a line per candidate: the block, the test landmark error
+    in mm (mean ± sd over the seeds), parameters and latency."""
+    return pd.DataFrame({
+        "candidate": summary["candidate"],
+        "block": summary["snap"].where(summary["candidate"] != "i3posnet", "i3PosNet-like"),
+        "landmark error (mm)": [f"{m:.3f} ± {s:.3f}" for m, s in
+                                zip(summary["landmark_err_mm_mean"],
+                                    summary["landmark_err_mm_std"].fillna(0), strict=True)],
+        "angle error (deg)": [f"{m:.2f} ± {s:.2f}" for m, s in
+                              zip(summary["angle_err_deg_mean"],
+                                  summary["angle_err_deg_std"].fillna(0), strict=True)],
+        "parameters": summary["params"].astype("Int64"),
+        "latency (ms)": summary["latency_ms"].round(2),
+        "seeds ok": [f"{o}/{n}" for o, n in zip(summary["seeds_ok"], summary["seeds"],
+                                                 strict=True)],
+    })  # fmt: skip
 
 
 def plot_best_blocks(history: pd.DataFrame, path: Path, n: int = 3) -> tuple[Path, pd.DataFrame]:
@@ -288,29 +315,66 @@ def write_report(
     test split)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    sections: list[tuple[str, str, pd.DataFrame]] = []
+    sections: list[tuple[str, str, str, pd.DataFrame]] = []
 
-    def add(title: str, stem: str, table: pd.DataFrame) -> None:
+    def add(title: str, stem: str, caption: str, table: pd.DataFrame) -> None:
+        """A section: its figure `stem`.png, a one-line caption, and its table (columns
+        with no value at all are left out; the CSV keeps them)."""
         table.to_csv(out / f"{stem}.csv", index=False)
-        sections.append((title, stem, table))
+        sections.append((title, stem, caption, table.dropna(axis=1, how="all")))
 
+    # 1. the answer: found blocks against the baselines, on the test split
+    plot_final(summary, out / "final.png")
+    add(
+        "Final comparison on the test split",
+        "final",
+        "Found blocks (red) against the hand-designed baselines (blue), retrained on "
+        "several seeds and scored on the test split: lower is better. The search itself "
+        "ranked blocks on the validation split with a shorter training, so its numbers "
+        "below are higher than these.",
+        headline_table(summary),
+    )
+    _, best = plot_best_blocks(history, out / "blocks.png")
+    add(
+        "The best blocks found",
+        "blocks",
+        "The search's best blocks as graphs (left: the winner, best1), with their "
+        "validation error from the search.",
+        best,
+    )
+    # 2. how the search got there
     prog = progress_table(history).drop(columns=["error"])
     plot_progress(prog, out / "progress.png")
-    add("Search progress", "progress", prog)
+    add(
+        "Search progress",
+        "progress",
+        "Left: every child's validation landmark error by round, coloured by what "
+        "proposed it; right: the best so far. A falling step is a better block found.",
+        prog,
+    )
     if random_history is not None:
         rand = progress_table(random_history).drop(columns=["error"])
         tables = {"search": prog, "random search": rand}
         plot_strategies(tables, out / "strategies.png")
         both = pd.concat([t.assign(strategy=k) for k, t in tables.items()], ignore_index=True)
         add(
-            "Search vs random search",
+            "Search against random search",
             "strategies",
+            "Best value so far of the search and of a random search with the same budget "
+            "(higher is better): the search should climb faster.",
             both[["strategy", "child", "round", "snap", "value", "best_so_far"]],
         )
+    # 3. the predictor
     if fit_metrics is not None and len(fit_metrics):
         fit_metrics = next_round_tau(fit_metrics, history, proposals)
         plot_predictor(fit_metrics, out / "predictor.png")
-        add("Value model per round", "predictor", fit_metrics)
+        add(
+            "The value model per round",
+            "predictor",
+            "How well each round's model ranked the next round's children (Kendall tau: 1 "
+            "perfect, 0 no better than chance) and how well it reconstructs SNAPs.",
+            fit_metrics,
+        )
     if value_model is not None:
         if len(evaluated(history)) >= 3:
             lat = latent_table(history, proposals, value_model)
@@ -318,13 +382,22 @@ def write_report(
         else:  # the workflow declared the figure; say why it is empty
             lat = pd.DataFrame({"note": ["fewer than 3 successful children"]})
             _message_figure("latent space: fewer than 3 successful children", out / "latent.png")
-        add("Latent space of the value model", "latent", lat)
-    _, best = plot_best_blocks(history, out / "blocks.png")
-    add("Best blocks found", "blocks", best)
-    plot_final(summary, out / "final.png")
-    add("Final comparison on the test split", "final", summary)
+        add(
+            "The latent space",
+            "latent",
+            "The children's codes in the value model's latent space (two principal "
+            "directions), coloured by value, with the ascent steps to new proposals.",
+            lat,
+        )
+    # 4. cost
     _, pareto = plot_pareto(summary, out / "pareto.png")
-    add("Error vs cost (Pareto front)", "pareto", pareto)
+    add(
+        "Error against cost (Pareto front)",
+        "pareto",
+        "Test error against parameters and latency: a candidate on the dashed front is "
+        "beaten by no other in both error and cost.",
+        pareto,
+    )
     if checkpoint is not None and test is not None:
         if Path(checkpoint).stat().st_size > 0:
             _, examples = prediction_examples(checkpoint, test, out / "examples.png")
@@ -332,19 +405,32 @@ def write_report(
             examples = pd.DataFrame({"note": [f"{checkpoint}: no trained network"]})
             _message_figure(f"{checkpoint}: no trained network (see the final table)",
                             out / "examples.png")  # fmt: skip
-        add("Predicted and true landmarks on test patches", "examples", examples)
+        add(
+            "The winner on test patches",
+            "examples",
+            "best1's predicted (red crosses) and true (green) landmarks on test patches, "
+            "with each patch's mean error.",
+            examples,
+        )
     parts = ["<html><head><meta charset='utf-8'><title>autosnap report</title><style>"
-             "body{font-family:sans-serif;max-width:1200px;margin:auto} table{font-size:12px;"
-             "border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 6px}</style>"
-             "</head><body><h1>autosnap search report</h1>"]  # fmt: skip
+             "body{font-family:sans-serif;max-width:1200px;margin:auto} .table{overflow-x:auto}"
+             " table{font-size:12px;border-collapse:collapse} td,th{border:1px solid #ccc;"
+             "padding:2px 6px;white-space:nowrap} .caption{color:#444;font-style:italic}"
+             "</style></head><body><h1>autosnap search report</h1>"]  # fmt: skip
+    for i, (title, stem, caption, table) in enumerate(sections):
+        figure = f"<img src='{stem}.png' style='max-width:100%'>"
+        rows = table.head(50).to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        shown = [f"<p class='caption'>{html.escape(caption)}</p>",
+                 f"<div class='table'>{rows}</div>",
+                 f"<p><a href='{stem}.csv'>{stem}.csv</a> ({len(table)} rows)</p>"]  # fmt: skip
+        # the answer's table comes first; elsewhere the figure is what one reads
+        parts += [f"<h2>{title}</h2>", *(shown + [figure] if i == 0 else [figure, *shown])]
     if data_figures:
-        parts.append("<h2>Data</h2>")
+        parts.append("<h2>The data</h2><p class='caption'>Example patches with their true "
+                     "landmarks (key below the figure) and the full image the first was cut "
+                     "from; for simulated data also the anatomy backgrounds.</p>")  # fmt: skip
     for path in data_figures:  # relative to out_dir
         parts.append(f"<img src='{html.escape(str(path))}' width='100%'>")
-    for title, stem, table in sections:
-        parts.append(f"<h2>{title}</h2><img src='{stem}.png' style='max-width:100%'>")
-        parts.append(f"<p><a href='{stem}.csv'>{stem}.csv</a> ({len(table)} rows)</p>")
-        parts.append(table.head(50).to_html(index=False, float_format=lambda v: f"{v:.4g}"))
     parts.append("</body></html>")
     index = out / "index.html"
     index.write_text("\n".join(parts))

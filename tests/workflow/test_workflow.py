@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -85,6 +86,65 @@ def test_report_has_a_table_behind_every_figure(smoke_run):
     predictor = pd.read_csv(report / "predictor.csv").set_index("round")
     assert -1 <= predictor.loc[0, "tau_next"] <= 1  # round 0's model on round 1's children
     assert pareto_has_front(pd.read_csv(report / "pareto.csv"))
+
+
+class ReportPage(HTMLParser):
+    """The section titles of index.html in order, and its tables as lists of rows."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.titles: list[str] = []
+        self.tables: list[list[list[str]]] = []
+        self._in: str | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("h2", "td", "th"):
+            self._in = tag
+            if tag != "h2":
+                self.tables[-1][-1].append("")
+            else:
+                self.titles.append("")
+
+    def handle_endtag(self, tag):
+        if tag in ("h2", "td", "th"):
+            self._in = None
+
+    def handle_data(self, data):
+        if self._in == "h2":
+            self.titles[-1] += data
+        elif self._in in ("td", "th"):
+            self.tables[-1][-1][-1] += data.strip()
+
+
+def test_report_leads_with_the_answer_and_shows_no_empty_column(smoke_run):
+    """The report's order: the final comparison, the search's progress, the predictor,
+    the cost, the data; every section has a caption, and no table column is all NaN
+    (the held-out metrics of a fit without a held-out share are left out)."""
+    cwd, _ = smoke_run
+    index = (cwd / "results/report/index.html").read_text()
+    page = ReportPage(index)
+    assert page.titles == [
+        "Final comparison on the test split", "The best blocks found", "Search progress",
+        "Search against random search", "The value model per round", "The latent space",
+        "Error against cost (Pareto front)", "The winner on test patches", "The data",
+    ], page.titles  # fmt: skip
+    assert index.count("class='caption'") == len(page.titles)
+    for table in page.tables:
+        header, *rows = table
+        for j, name in enumerate(header):
+            cells = {row[j] for row in rows}
+            assert cells - {"NaN", "nan", ""}, f"column {name} is empty"
+    headline = page.tables[0]
+    assert headline[0][:3] == ["candidate", "block", "landmark error (mm)"]
+    assert any(row[1] == "i3PosNet-like" for row in headline[1:])
+    summary = pd.read_parquet(cwd / "results/final/summary.parquet")
+    best1 = summary.set_index("candidate").loc["best1"]
+    assert f"{best1['landmark_err_mm_mean']:.3f} ± {best1['landmark_err_mm_std']:.3f}" in index
 
 
 def test_snakemake_report_has_every_figure_of_the_report_folder(smoke_run, tmp_path):
