@@ -26,20 +26,21 @@ def main(argv: list[str] | None = None) -> int:
                      "benchmarks/work/<experiment>)")  # fmt: skip
     run.add_argument("--allow-dirty", action="store_true",
                      help="run on uncommitted changes (the result is not to be cited)")  # fmt: skip
-    run.add_argument("extra", nargs="*", help="after --: more arguments of a measurement "
-                     "(say --run PATH, the finished run it reads)")  # fmt: skip
+    run.epilog = "After --: more arguments of a measurement (say --run PATH, the run it reads)."
     res = sub.add_parser("results", help="rewrite docs/results.md from benchmarks/results/")
     res.add_argument("--page", default=str(HERE.parent / "docs" / "results.md"))
-    args = ap.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args, extra = ap.parse_args(argv[:cut]), argv[cut + 1 :]
     if args.command == "results":
         print(results_page.write(Path(args.page)))
         return 0
     exp = experiment.load(args.experiment)
     out = Path(args.out) if args.out else HERE / "results" / exp.name
     record = Run(exp.digest, args.allow_dirty)
-    record.record["command"] = "python -m benchmarks " + " ".join(argv or sys.argv[1:])
+    record.record["command"] = "python -m benchmarks " + " ".join(argv)
     if isinstance(exp, experiment.Measurement):
-        done = harness.measure(exp, out, tuple(args.extra))
+        done = harness.measure(exp, out, tuple(extra))
     else:
         done = harness.run(exp, out, args.cores, Path(args.work) if args.work else None)
     print(record.write(out, experiment=os.path.relpath(exp.path, HERE.parent), **done))

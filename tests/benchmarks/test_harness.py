@@ -119,7 +119,7 @@ def test_an_experiment_runs_every_search_and_resumes_where_it_stopped(toy_table,
         ({"strategies": {"x": {"search": {"strategy": "random"}}}},
          "strategies.x.search: names no ['beta'"),
         ({"seeds": None, "tables": ["snapbench"]}, "seeds: missing"),
-        ({"kind": "measure"}, "kind: expected 'search'"),
+        ({"kind": "measures"}, "kind: expected 'search' or 'measure'"),
         ({"tables": ["demo"]}, "training: the demo table needs data, train and max_len"),
     ],
 )  # fmt: skip
