@@ -1,4 +1,4 @@
-"""The Parquet tables that connect the stages (DESIGN.md, "Tables"): columns and safe I/O.
+"""The Parquet tables that connect the stages (docs/design.md, "Tables"): columns and safe I/O.
 
 Every write goes to a temporary name in the same folder and is renamed into place, so an
 interrupted stage never leaves a partial file that a later stage would take as complete.

@@ -83,7 +83,7 @@ class SnapBlock(nn.Module):
 
 
 class SnapNet(nn.Module):
-    """The macro network around a SNAP block (DESIGN.md, "SNAPNet")."""
+    """The macro network around a SNAP block (docs/design.md, "SNAPNet")."""
 
     def __init__(
         self,

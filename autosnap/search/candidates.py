@@ -19,8 +19,8 @@ mutations and NAO/SemiNAS' many decodes per round), not the AutoSNAP paper's.
 `search.sources` names the generators a pool is made of.
 
 Credit per source (`search.source_credit`): the best K of one pool are mostly ascent
-decodes (62-71 % of the picks on SNAP-Bench and NAS-Bench-Graph alike,
-benchmarks/pool_origins.py), since ascent makes exactly the sequences the linear head
+decodes (62-71 % of the picks on SNAP-Bench and NAS-Bench-Graph alike, in the
+exploration of commit 030ff7b), since ascent makes exactly the sequences the linear head
 scores highest. Where the model ranks them, that pays (SNAP-Bench: Kendall tau 0.34
 within the ascent decodes, 43 % of the ascent picks beat the search's best); where it
 does not (NAS-Bench-Graph: tau -0.04 and 0.06 within them, 0.13-0.24 within the other
@@ -33,7 +33,7 @@ but the history, not the model, decides how far to trust ascent. `search.credit_
 (shares that concentrate as the evidence grows): level with matching on every table,
 ahead of it against evolution on three of four NAS-Bench-Graph seed sets at 100
 queries, behind it on the demo's 5 seeds (2 of 5 at least evolution's, against 3), so a
-switch (benchmarks/README, `results/credit_rules/`).
+switch (the same exploration).
 
 Trust region (`search.trust_radius` > 0): a step is `trust_radius` times the median
 distance between the children's codes and their nearest neighbours (the local scale of
@@ -97,8 +97,8 @@ def entered_top(history: pd.DataFrame | None, top: int) -> pd.DataFrame:
 
     With `top` = K, round 1's bar is the worst round-0 child, so nearly every round-1
     child is a success and round 2's shares come out about equal. A bar of at most half
-    the children before was measured (2026-12-05, `benchmarks/results/credit_bar/`) and
-    not kept: level on seeds 0-19 everywhere, but behind this bar on the held-out seeds
+    the children before was measured (exploration of commit 030ff7b) and not kept:
+    level on seeds 0-19 everywhere, but behind this bar on the held-out seeds
     20-39 (cora 4/5/11 at 100 queries, p = 0.018; citeseer 4/7/9, p = 0.11)."""
     ok = evaluated(history)
     rounds = []

@@ -17,8 +17,8 @@ POOL_SOURCES = ("ascent", "mutation", "evolution", "random")
 #: How credit per source shares the picks (autosnap.search.candidates.source_quota).
 CREDIT_RULES = ("matching", "thompson")
 #: The keys of this project's additions to AutoSNAP's engine (issue #15) per section:
-#: with all of them at their defaults a search is the paper's (benchmarks/variants.py
-#: sets them one at a time; the demo config turns the scored pool with credit on).
+#: with all of them at their defaults a search is the paper's (docs/search.md; the demo
+#: config turns the scored pool with credit on).
 ADDITIONS = {
     "search": (
         "candidates",

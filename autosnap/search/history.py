@@ -1,4 +1,4 @@
-"""Queries on the history of trained children (DESIGN.md's history table), shared by the
+"""Queries on the history of trained children (docs/design.md's history table), shared by the
 strategies, the final comparison and the report."""
 
 from __future__ import annotations

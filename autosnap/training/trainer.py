@@ -186,7 +186,7 @@ def result_row(
     model: nn.Module | None = None,
     shape: tuple[int, int, int] | None = None,
 ) -> dict:
-    """The one constructor of a result row (DESIGN.md's child result; a final run adds
+    """The one constructor of a result row (docs/design.md's child result; a final run adds
     `candidate` through `meta`), for every outcome: trained, failed, killed, and no
     candidate at all (`arch` None). Scores start empty; the cost is counted from `model`
     for an input of `shape` (C, H, W) when there is one."""
