@@ -13,7 +13,8 @@ The results folder benchmarks/results/<experiment>/ gets:
   and its 95 % interval;
 - predictor.csv: the value model's Kendall tau on the next round's children and on the
   table's top 10 %, mean per round;
-- regret.png, and run.json (provenance).
+- regret.png, and run.json (provenance; `resumed` counts the searches taken from the
+  work folder, whose time the wall time does not hold).
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ def run(exp: Experiment, out: Path, cores: int, work: Path | None = None) -> dic
         keys = {"table": t, "strategy": s, "seed": seed}
         curves += [{**keys, **row} for row in done["curve"]]
         predictor += [{**keys, **row} for row in done["predictor"]]
-    return write_tables(exp, pd.DataFrame(curves), pd.DataFrame(predictor), out)
+    done = write_tables(exp, pd.DataFrame(curves), pd.DataFrame(predictor), out)
+    return {**done, "resumed": len(jobs) - len(todo)}
 
 
 def best_of(exp: Experiment, name: str, curves: pd.DataFrame) -> dict:
@@ -155,8 +157,9 @@ def write_tables(exp: Experiment, curves: pd.DataFrame, predictor: pd.DataFrame,
 
 
 def plot_regret(curves: pd.DataFrame, best: pd.DataFrame, path: Path) -> None:
-    """Validation regret per query, one panel per table, mean over seeds with a band of
-    ± sd, on a log scale."""
+    """Validation regret per query, one panel per table: the mean over seeds with a band
+    of ± one standard error (what the paired comparisons test), on an axis that is
+    logarithmic above 1e-3 and linear below, so a search that found the best shows 0."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -170,17 +173,18 @@ def plot_regret(curves: pd.DataFrame, best: pd.DataFrame, path: Path) -> None:
     colour = dict(zip(strategies, plt.get_cmap("tab10").colors, strict=False))
     for ax, name in zip(axes[0], names, strict=True):
         df = curves[curves["table"] == name]
-        regret = (best.at[name, "best_valid"] - df["best_valid"]).clip(lower=1e-4)
-        stats = regret.groupby([df["strategy"], df["queries"]]).agg(["mean", "std"])
+        regret = best.at[name, "best_valid"] - df["best_valid"]
+        stats = regret.groupby([df["strategy"], df["queries"]]).agg(["mean", "sem"])
         for strategy in strategies:
             if strategy not in stats.index.get_level_values(0):
                 continue
             s = stats.loc[strategy]
             ax.plot(s.index, s["mean"], label=strategy, color=colour[strategy])
-            ax.fill_between(s.index, (s["mean"] - s["std"]).clip(lower=1e-4),
-                            s["mean"] + s["std"], color=colour[strategy], alpha=0.12)  # fmt: skip
-        ax.set(title=name, xlabel="queries (children evaluated)", yscale="log",
-               ylabel="validation regret (mean ± sd over seeds)")  # fmt: skip
+            ax.fill_between(s.index, (s["mean"] - s["sem"]).clip(lower=0),
+                            s["mean"] + s["sem"], color=colour[strategy], alpha=0.15)  # fmt: skip
+        ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set(title=name, xlabel="queries (children evaluated)", ylim=(0, None),
+               ylabel="validation regret (mean ± se over seeds)")  # fmt: skip
     axes[0][0].legend(fontsize=8)
     save(fig, path)
 

@@ -87,7 +87,10 @@ def measure_section(folder: Path) -> list[str]:
 def section(folder: Path) -> list[str]:
     run = json.loads((folder / "run.json").read_text())
     exp = experiment.load(ROOT / run["experiment"])
-    wall = "" if run.get("wall_seconds") is None else f"{run['wall_seconds'] / 60:.0f} min; "
+    wall = "" if run.get("wall_seconds") is None else f"{run['wall_seconds'] / 60:.0f} min"
+    if run.get("resumed"):
+        wall += f" ({run['resumed']} of {run['searches']} searches resumed from an earlier run)"
+    wall += "; " if wall else ""
     head = [f"## {folder.name} ({exp.status})", "", " ".join(exp.description.split()), "",
             f"Experiment `{run['experiment']}`; commit `{run['commit'][:10]}`"
             f"{' (with uncommitted changes)' if run['dirty'] else ''}, {run['started'][:10]}; "

@@ -90,7 +90,7 @@ def toy_experiment(folder, table, **changes) -> experiment.Experiment:
 def test_an_experiment_runs_every_search_and_resumes_where_it_stopped(toy_table, tmp_path):
     exp = toy_experiment(tmp_path, toy_table)
     work, out = tmp_path / "work", tmp_path / "out"
-    assert harness.run(exp, out, 1, work) == {"searches": 4}
+    assert harness.run(exp, out, 1, work) == {"searches": 4, "resumed": 0}
     curves = pd.read_csv(out / "curves.csv")
     assert len(curves) == 4 * 12 and set(curves["strategy"]) == {"autosnap", "evolution"}
     by = curves.set_index(["strategy", "seed", "queries"])["best_valid"]
@@ -105,7 +105,7 @@ def test_an_experiment_runs_every_search_and_resumes_where_it_stopped(toy_table,
     assert len(files) == 4
     files[0].unlink()  # the one search a stop lost
     kept = {f: f.stat().st_mtime_ns for f in files[1:]}
-    harness.run(exp, out, 1, work)
+    assert harness.run(exp, out, 1, work) == {"searches": 4, "resumed": 3}
     assert all(f.stat().st_mtime_ns == t for f, t in kept.items()) and files[0].exists()
     pd.testing.assert_frame_equal(pd.read_csv(out / "curves.csv"), curves)
     # another setting is another search: nothing of the first is reused
@@ -185,6 +185,10 @@ def test_the_command_line_runs_an_experiment(toy_table, tmp_path):
     text = page.read_text()
     assert "## out (exploration)" in text and f"commit `{record['commit'][:10]}`" in text
     assert "toy.parquet |" in text and "valid regret" in text
+    # run again: the search comes from the work folder, and the page says so
+    assert subprocess.run(r.args, cwd=ROOT, capture_output=True).returncode == 0
+    text = results_page.write(tmp_path / "results.md", tmp_path).read_text()
+    assert "(1 of 1 searches resumed from an earlier run)" in text
 
 
 def test_a_measurement_runs_with_its_pinned_arguments(tmp_path):
