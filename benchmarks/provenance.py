@@ -17,21 +17,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("autosnap", "torch", "numpy", "pandas", "scipy", "nas-bench-graph", "snakemake")
 
 
-def git(*args: str) -> str:
-    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout.strip()  # fmt: skip
+def git(*args: str, root: Path = ROOT) -> str:
+    """git's output without the final newline (a porcelain line's leading blank counts)."""
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                          check=True).stdout.rstrip("\n")  # fmt: skip
 
 
-def commit(allow_dirty: bool) -> dict:
+def commit(allow_dirty: bool, root: Path = ROOT) -> dict:
     """HEAD and whether the tree differs from it (benchmarks/results/ and work files
     aside: a run writes there); a dirty tree stops the run unless `allow_dirty`."""
-    changed = [line for line in git("status", "--porcelain").splitlines()
+    changed = [line for line in git("status", "--porcelain", root=root).splitlines()
                if not line[3:].startswith(("benchmarks/results/", "benchmarks/work/"))]  # fmt: skip
     if changed and not allow_dirty:
         raise SystemExit("the tree has uncommitted changes, so no commit would reproduce "
                          f"this run ({changed[0].strip()} ...): commit them, or pass "
                          "--allow-dirty for a run that is not to be cited")  # fmt: skip
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(changed)}
+    return {"commit": git("rev-parse", "HEAD", root=root), "dirty": bool(changed)}
 
 
 def machine() -> dict:

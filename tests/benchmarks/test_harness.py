@@ -14,7 +14,7 @@ import yaml
 from helpers import ROOT
 
 from autosnap.space.snap import enumerate_snaps
-from benchmarks import experiment, harness, protocol, results_page, tables
+from benchmarks import experiment, harness, protocol, provenance, results_page, tables
 from benchmarks.provenance import Run
 
 EXPERIMENTS = ROOT / "benchmarks/experiments"
@@ -157,6 +157,25 @@ def test_a_search_is_keyed_by_its_code_not_its_comments(tmp_path):
         keys[name] = harness.source_digest([src], tmp_path)
     assert keys["code"] == keys["reworded"] != keys["changed"]
     assert len(harness.code_digest()) == 10  # the package's search code parses
+
+
+def test_a_dirty_tree_is_refused_unless_only_results_changed(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    results = tmp_path / "benchmarks/results/x"
+    results.mkdir(parents=True)
+    (results / "regret.png").write_text("old")
+    (tmp_path / "code.py").write_text("a = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    (results / "regret.png").write_text("new")  # a rerun rewrites its own results
+    assert provenance.commit(False, root=tmp_path)["dirty"] is False
+    (tmp_path / "code.py").write_text("a = 2\n")
+    with pytest.raises(SystemExit, match="code.py"):
+        provenance.commit(False, root=tmp_path)
+    assert provenance.commit(True, root=tmp_path)["dirty"] is True
 
 
 def test_run_json_records_commit_settings_machine_and_command(tmp_path):
