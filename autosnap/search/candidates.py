@@ -264,6 +264,8 @@ def scored_pool(history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_:
     mean, sd = model.predict_spread([s.split() for s in cands["snap"]])
     cands["predicted_value"] = mean
     cands["score"] = mean + cfg.beta * sd
+    if cfg.scores == "random":  # the control: the same pool, ranked by chance
+        cands["score"] = np.random.default_rng(cfg.round_seed(round_)).random(len(cands))
     return cands, radius
 
 

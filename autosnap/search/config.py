@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from autosnap.config import from_dict
 from autosnap.space.snap import DEFAULT_MAX_LEN, SnapGrammar
 
-STRATEGIES = ("autosnap", "random", "evolution")
+STRATEGIES = ("autosnap", "random", "evolution", "local", "bananas")
+#: What ranks autosnap's scored pool: the value model, or (a control) random numbers.
+SCORES = ("model", "random")
 #: The generators of autosnap's scored pool (autosnap.search.candidates), in fill order.
 POOL_SOURCES = ("ascent", "mutation", "evolution", "random")
 #: How credit per source shares the picks (autosnap.search.candidates.source_quota).
@@ -71,6 +73,11 @@ class SearchConfig:
     #: autosnap with source_credit: how the shares follow the credit, "matching"
     #: (in proportion to each source's rate) or "thompson" (a Beta draw per pick).
     credit_rule: str = "matching"
+    #: autosnap with candidates: what ranks the pool, the value model's scores or, as a
+    #: control that isolates the model, random numbers (the same pool and credit).
+    scores: str = "model"
+    #: bananas: MLPs in the ensemble (its spread drives the Thompson draws).
+    ensemble: int = 5
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -82,6 +89,12 @@ class SearchConfig:
         if self.credit_rule not in CREDIT_RULES:
             raise ValueError(f"credit_rule must be one of {CREDIT_RULES}, got "
                              f"'{self.credit_rule}'")  # fmt: skip
+        if self.scores not in SCORES:
+            raise ValueError(f"scores must be one of {SCORES}, got '{self.scores}'")
+        if self.strategy == "bananas" and (self.candidates < self.children or self.ensemble < 2):
+            raise ValueError("strategy bananas needs candidates >= children (its pool of "
+                             "mutations) and ensemble >= 2, got candidates "
+                             f"{self.candidates}, ensemble {self.ensemble}")  # fmt: skip
         if self.children < 1 or self.rounds < 1:
             raise ValueError("children and rounds must be at least 1")
         if not 1 <= self.min_len <= self.max_len:

@@ -1,9 +1,11 @@
 """Search strategies: propose K new SNAPs from the history of trained children.
 
-All three share one interface and one budget (K children per round), so they compare
-fairly: `autosnap` (latent ascent on the value model), `random` (uniform valid SNAPs)
-and `evolution` (regularised, aging evolution with token mutations). Every proposal is
-new: its snap_id is in neither the history nor the proposals before it.
+All share one interface and one budget (K children per round), so they compare fairly:
+`autosnap` (latent ascent on the value model), `random` (uniform valid SNAPs),
+`evolution` (regularised, aging evolution with token mutations), `local` (local search,
+autosnap.search.local) and `bananas` (an MLP ensemble with Thompson sampling,
+autosnap.search.bananas). Every proposal is new: its snap_id is in neither the history
+nor the proposals before it.
 
 AutoSNAP ascent: encode the best SNAPs, step along the value direction w of the linear
 head with a growing step size (step * growth**j) until the decode is new. If fewer than
@@ -21,9 +23,11 @@ import numpy as np
 import pandas as pd
 
 from autosnap.progress import log
+from autosnap.search.bananas import bananas_proposals
 from autosnap.search.candidates import scored_proposals
 from autosnap.search.config import STRATEGIES, SearchConfig
 from autosnap.search.history import evaluated, known_ids, ranked
+from autosnap.search.local import local_proposals
 from autosnap.space import grammar as gr
 from autosnap.tables import PROPOSAL_COLUMNS
 
@@ -55,12 +59,12 @@ class _Proposals:
         return True
 
 
-def fill_random(props: _Proposals, cfg: SearchConfig, seed: int) -> None:
+def fill_random(props: _Proposals, cfg: SearchConfig, seed: int, origin: str = "random") -> None:
     need = props.k - len(props.rows)
     if need > 0:
         for seq in gr.sample_unique(props.grammar, need, seed, cfg.min_len, cfg.max_len,
                                     exclude=props.known):  # fmt: skip
-            props.add(seq, "random")
+            props.add(seq, origin)
 
 
 def fill_mutations(props: _Proposals, best: list[str], rng: random.Random, tries: int = 50) -> None:
@@ -100,6 +104,30 @@ def propose_evolution(
         parent = entrants.iloc[int(entrants["value"].to_numpy().argmax())]
         child = gr.mutate(props.grammar, parent["snap"].split(), rng)
         misses = 0 if props.add(child, "evolution", parent=parent["snap"]) else misses + 1
+    fill_random(props, cfg, cfg.round_seed(round_))
+    return props
+
+
+def propose_local(
+    history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_: int, grammar: gr.TokenGrammar
+) -> _Proposals:
+    """Untried neighbours of the climb's position, then restart SNAPs (autosnap.search.local)."""
+    props = _Proposals(grammar, known_ids(history), k)
+    for seq, origin, parent in local_proposals(history, grammar, props.known, k,
+                                               cfg.round_seed(round_)):  # fmt: skip
+        props.add(seq, origin, parent=parent)
+    fill_random(props, cfg, cfg.round_seed(round_), origin="restart")
+    return props
+
+
+def propose_bananas(
+    history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_: int, grammar: gr.TokenGrammar
+) -> _Proposals:
+    """The K best Thompson draws of an MLP ensemble over mutations of the best, then
+    random SNAPs (autosnap.search.bananas)."""
+    props = _Proposals(grammar, known_ids(history), k)
+    for row in bananas_proposals(history, cfg, grammar, props.known, k, cfg.round_seed(round_)):
+        props.add(row.pop("snap").split(), **row)
     fill_random(props, cfg, cfg.round_seed(round_))
     return props
 
@@ -180,6 +208,10 @@ def propose(
         props = propose_random(history, cfg, k, round_, grammar)
     elif strategy == "evolution":
         props = propose_evolution(history, cfg, k, round_, grammar)
+    elif strategy == "local":
+        props = propose_local(history, cfg, k, round_, grammar)
+    elif strategy == "bananas":
+        props = propose_bananas(history, cfg, k, round_, grammar)
     elif strategy == "autosnap":
         props = propose_autosnap(history, cfg, k, round_, model, grammar)
     else:

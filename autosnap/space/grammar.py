@@ -181,3 +181,20 @@ def mutate(
         if seq != list(symbols) and is_valid(grammar, seq):
             return seq
     return None
+
+
+def neighbours(grammar: TokenGrammar, symbols: Sequence[str]) -> list[list[str]]:
+    """Every valid sequence one edit away (one symbol replaced, inserted or deleted), one
+    per architecture (key), the sequence's own architecture excluded; in a fixed order,
+    so a search that shuffles it with its own seed stays reproducible. The neighbourhood
+    `mutate` draws from, enumerated for local search."""
+    seq = list(symbols)
+    edits = [seq[:i] + [s] + seq[i + 1 :] for i in range(len(seq)) for s in grammar.symbols]
+    edits += [seq[:i] + [s] + seq[i:] for i in range(len(seq) + 1) for s in grammar.symbols]
+    edits += [seq[:i] + seq[i + 1 :] for i in range(len(seq))]
+    seen, out = {grammar.key(seq)}, []
+    for e in edits:
+        if is_valid(grammar, e) and (k := grammar.key(e)) not in seen:
+            seen.add(k)
+            out.append(e)
+    return out

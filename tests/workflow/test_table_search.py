@@ -51,7 +51,7 @@ def roundtrip(df: pd.DataFrame, path) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-@pytest.mark.parametrize("strategy", ["autosnap", "evolution"])
+@pytest.mark.parametrize("strategy", ["autosnap", "evolution", "local", "bananas"])
 def test_a_table_search_is_the_same_through_snakemake_and_in_process(tmp_path, strategy):
     cwd = workdir(tmp_path / "run")
     table = toy_table()

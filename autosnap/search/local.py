@@ -1,0 +1,78 @@
+"""Local search, the baseline White et al. (2021) found hard to beat on NAS benchmarks:
+climb by best improvement over one-symbol edits, and restart from random SNAPs when a
+neighbourhood holds nothing better.
+
+In batch form, K children a round, and stateless: where the climb stands is replayed
+from the history (`position`), so the workflow's propose job needs nothing else.
+
+- The climb starts at the best child of round 0 (random SNAPs, as for every strategy).
+- A round proposes up to K untried neighbours of the position (`grammar.neighbours`) in
+  an order shuffled with the round's seed (origin `local`, the position as parent). When
+  fewer than K are left, the rest of the round is random SNAPs (origin `restart`).
+- After a round the position moves to its best evaluated neighbour if that is better
+  (best improvement, whichever round evaluated it). If none is better and every
+  neighbour is tried, the position is a local optimum: the climb restarts at the best
+  restart SNAP of that round, or, where the round had none, the next round is K restart
+  SNAPs and the climb starts again at their best.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+
+import pandas as pd
+
+from autosnap.search.history import evaluated
+from autosnap.space import grammar as gr
+
+#: Origins of the children a climb can start from: round 0's and the restarts.
+STARTS = ("random", "restart")
+
+
+@functools.lru_cache(maxsize=4096)
+def _neighbourhood(grammar: gr.TokenGrammar, snap: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(s) for s in gr.neighbours(grammar, snap.split()))
+
+
+def neighbour_keys(grammar: gr.TokenGrammar, snap: str) -> set[str]:
+    return {grammar.key(s) for s in _neighbourhood(grammar, snap)}
+
+
+def _best(children: pd.DataFrame) -> pd.Series | None:
+    return None if children.empty else children.loc[children["value"].idxmax()]
+
+
+def position(history: pd.DataFrame | None, grammar: gr.TokenGrammar) -> pd.Series | None:
+    """The child the climb stands on after the history's last round (None: restart)."""
+    if history is None or history.empty:
+        return None
+    ok = evaluated(history)
+    here = None
+    for r in sorted(history["round"].unique()):
+        done = ok[ok["round"] <= r]
+        starts = done[(done["round"] == r) & done["origin"].isin(STARTS)]
+        if here is None:
+            here = _best(starts)
+            continue
+        around = neighbour_keys(grammar, here["snap"])
+        better = done[done["snap_id"].isin(around) & (done["value"] > here["value"])]
+        if not better.empty:
+            here = _best(better)
+        elif around <= set(history.loc[history["round"] <= r, "snap_id"]):
+            here = _best(starts)
+    return here
+
+
+def local_proposals(
+    history: pd.DataFrame | None, grammar: gr.TokenGrammar, known: set[str], k: int, seed: int
+) -> list[tuple[list[str], str, str]]:
+    """Up to K (sequence, origin, parent) of untried neighbours of the position; the
+    caller fills the round with restart SNAPs."""
+    here = position(history, grammar)
+    if here is None:
+        return []
+    untried = [list(s) for s in _neighbourhood(grammar, here["snap"])
+               if grammar.key(s) not in known]  # fmt: skip
+    random.Random(seed).shuffle(untried)
+    return [(s, "local", here["snap"]) for s in untried[:k]]
