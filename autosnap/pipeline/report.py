@@ -24,7 +24,7 @@ from autosnap.data.figures import save  # noqa: E402
 from autosnap.search.config import search_config  # noqa: E402
 from autosnap.search.history import evaluated, ranked  # noqa: E402
 from autosnap.search.rank import kendall  # noqa: E402
-from autosnap.search.value_model import ValueModel  # noqa: E402
+from autosnap.search.value_model import ValueModel, load_model  # noqa: E402
 from autosnap.space.draw import draw_block  # noqa: E402
 from autosnap.space.snap import Snap  # noqa: E402
 from autosnap.tables import read_table  # noqa: E402
@@ -376,7 +376,10 @@ def write_report(
             fit_metrics,
         )
     if value_model is not None:
-        if len(evaluated(history)) >= 3:
+        if not isinstance(value_model, ValueModel):  # the workflow declared the figure
+            lat = pd.DataFrame({"note": ["value_model.kind bag: no latent space"]})
+            _message_figure("latent space: the bag-of-symbols model has none", out / "latent.png")
+        elif len(evaluated(history)) >= 3:
             lat = latent_table(history, proposals, value_model)
             plot_latent(lat, out / "latent.png")
         else:  # the workflow declared the figure; say why it is empty
@@ -466,7 +469,7 @@ def report_from_files(
         data_figures=data_figures,
         random_history=read_table(random_history) if random_history else None,
         proposals=concat(list(proposals)),
-        value_model=ValueModel.load(model, grammar) if model else None,
+        value_model=load_model(model, grammar) if model else None,
         checkpoint=checkpoint,
         test=test,
     )

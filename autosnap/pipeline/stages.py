@@ -25,7 +25,12 @@ from autosnap.search import loop
 from autosnap.search.config import search_config, value_model_config
 from autosnap.search.history import evaluated
 from autosnap.search.strategies import propose
-from autosnap.search.value_model import ValueModel, pretrain_value_model, pretrained
+from autosnap.search.value_model import (
+    ValueModel,
+    load_model,
+    pretrain_value_model,
+    pretrained,
+)
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, read_table, write_table
 from autosnap.training.config import train_config
@@ -46,7 +51,7 @@ def propose_round(
         cfg = replace(cfg, strategy=strategy)
     hist = read_table(history, CHILD_COLUMNS) if history else None
     uses_model = cfg.strategy == "autosnap" and round_ > 0 and model
-    value_model = ValueModel.load(model, cfg.grammar) if uses_model else None
+    value_model = load_model(model, cfg.grammar) if uses_model else None
     df = loop.propose_round(hist, cfg, round_, value_model)
     write_table(df, out)
     log.info("%s: %d proposals %s", out, len(df), df["origin"].value_counts().to_dict())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autosnap.config import from_dict
+from autosnap.config import ConfigError, from_dict
 from autosnap.space.snap import DEFAULT_MAX_LEN, SnapGrammar
 
 STRATEGIES = ("autosnap", "random", "evolution", "local", "bananas")
@@ -16,6 +16,9 @@ STRATEGIES = ("autosnap", "random", "evolution", "local", "bananas")
 SCORES = ("model", "random")
 #: The generators of autosnap's scored pool (autosnap.search.candidates), in fill order.
 POOL_SOURCES = ("ascent", "mutation", "evolution", "random")
+#: What predicts a SNAP's value: AutoSNAP's auto-encoder, or (a control) a linear model
+#: of the symbol counts (autosnap.search.bag_model).
+MODEL_KINDS = ("autoencoder", "bag")
 #: How credit per source shares the picks (autosnap.search.candidates.source_quota).
 CREDIT_RULES = ("matching", "thompson")
 #: The keys of this project's additions to AutoSNAP's engine (issue #15) per section:
@@ -138,10 +141,30 @@ class ValueModelConfig:
     #: once per grammar; every round's fit starts from it (0: each fit from scratch).
     pretrain_steps: int = 0
     pretrain_pool: int = 20000
+    #: "autoencoder" (AutoSNAP's), or "bag": a ridge regression on symbol counts, a
+    #: control with no latent space (so no ascent: the scored pool without it).
+    kind: str = "autoencoder"
 
     def __post_init__(self) -> None:
         if self.heads < 1:
             raise ValueError(f"heads must be at least 1, got {self.heads}")
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(f"kind must be one of {MODEL_KINDS}, got '{self.kind}'")
+
+
+def check_pair(search: SearchConfig, value_model: ValueModelConfig) -> None:
+    """What one section asks of the other: a bag model has no latent space, so an
+    autosnap search with it scores a pool without ascent decodes or trust region."""
+    if value_model.kind != "bag" or search.strategy != "autosnap":
+        return
+    if (search.candidates <= 0 or "ascent" in search.sources or search.trust_radius > 0
+            or value_model.pretrain_steps > 0):  # fmt: skip
+        raise ConfigError("value_model.kind: bag has no latent space: it needs "
+                          "search.candidates > 0, search.sources without ascent, "
+                          "search.trust_radius 0 and value_model.pretrain_steps 0, got "
+                          f"candidates {search.candidates}, sources {list(search.sources)}, "
+                          f"trust_radius {search.trust_radius}, pretrain_steps "
+                          f"{value_model.pretrain_steps}")  # fmt: skip
 
 
 def search_config(section: dict | None) -> SearchConfig:

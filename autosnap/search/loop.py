@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from autosnap.errors import InputError
-from autosnap.search.config import SearchConfig, ValueModelConfig
+from autosnap.search.bag_model import BagModel, fit_bag
+from autosnap.search.config import SearchConfig, ValueModelConfig, check_pair
 from autosnap.search.history import evaluated
 from autosnap.search.strategies import propose
 from autosnap.search.value_model import ValueModel, fit_with_metrics, pretrained
@@ -49,7 +50,7 @@ def propose_round(
     history: pd.DataFrame | None,
     cfg: SearchConfig,
     round_: int,
-    model: ValueModel | None = None,
+    model: ValueModel | BagModel | None = None,
     grammar: gr.TokenGrammar | None = None,
 ) -> pd.DataFrame:
     """The proposals of a round: round 0 random whatever the strategy (so the
@@ -73,12 +74,15 @@ def fit_round(
     round_: int,
     grammar: gr.TokenGrammar | None = None,
     init: ValueModel | None = None,
-) -> tuple[ValueModel, dict]:
+) -> tuple[ValueModel | BagModel, dict]:
     """The value model after `round_`, fitted on the history's successful children
     (from `init`'s weights when pretrained), and its metrics row."""
     grammar = grammar or cfg.grammar
     ok = evaluated(history)
     vm = replace(value_model, seed=fit_seed(cfg, value_model, round_))
+    if vm.kind == "bag":
+        model, metrics = fit_bag(grammar, [s.split() for s in ok["snap"]], ok["value"].tolist())
+        return model, {"round": round_, **metrics, "seed": vm.seed}
     model, metrics = fit_with_metrics(grammar, [s.split() for s in ok["snap"]],
                                       ok["value"].tolist(), vm, init, cfg.min_len)  # fmt: skip
     return model, {"round": round_, **metrics, "seed": vm.seed}
@@ -94,7 +98,7 @@ class Round:
     #: the children of rounds 0..round
     history: pd.DataFrame
     #: the value model fitted after this round and its metrics (None: no fit)
-    model: ValueModel | None
+    model: ValueModel | BagModel | None
     metrics: dict | None
 
 
@@ -106,6 +110,7 @@ def search(
 ) -> Iterator[Round]:
     """Run a search round by round in this process, yielding each round as it ends."""
     grammar = grammar or cfg.grammar
+    check_pair(cfg, value_model)
     uses_model = cfg.strategy == "autosnap"
     init = pretrained(grammar, value_model, cfg.min_len) if uses_model else None
     history, model = None, None

@@ -36,6 +36,7 @@ from torch import nn
 
 from autosnap.errors import InputError
 from autosnap.progress import log
+from autosnap.search.bag_model import BagModel
 from autosnap.search.config import ValueModelConfig
 from autosnap.search.rank import kendall
 from autosnap.space import grammar as gr
@@ -209,11 +210,14 @@ class ValueModel:
 
     @classmethod
     def load(cls, path: str | Path, grammar: gr.TokenGrammar) -> ValueModel:
-        path = Path(path)
-        if not path.exists():
-            raise ValueModelError(f"{path}: value model file not found")
+        model = load_model(path, grammar)
+        if not isinstance(model, cls):
+            raise ValueModelError(f"{path}: a {type(model).__name__}, not an auto-encoder")
+        return model
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: dict, grammar: gr.TokenGrammar, path: Path) -> ValueModel:
         try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
             cfg = ValueModelConfig(**ckpt["config"])
         except Exception as e:
             raise ValueModelError(f"{path}: not a readable value model ({e})") from e
@@ -228,6 +232,20 @@ class ValueModel:
         except RuntimeError as e:
             raise ValueModelError(f"{path}: weights do not match the model ({e})") from e
         return cls(net, grammar, cfg, ckpt["value_mean"], ckpt["value_std"], ckpt["n_evaluated"])
+
+
+def load_model(path: str | Path, grammar: gr.TokenGrammar) -> ValueModel | BagModel:
+    """A value model of either kind (`value_model.kind`) from the file a fit wrote."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueModelError(f"{path}: value model file not found")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise ValueModelError(f"{path}: not a readable value model ({e})") from e
+    if isinstance(ckpt, dict) and ckpt.get("kind") == "bag":
+        return BagModel.from_payload(ckpt, grammar, path)
+    return ValueModel.from_checkpoint(ckpt, grammar, path)
 
 
 def train_value_model(

@@ -95,6 +95,24 @@ def test_a_bad_config_is_one_line_naming_file_and_key_in_snakemake_and_the_cli(
     assert len(r.stderr.strip().splitlines()) == 1 and not (cwd / "p.parquet").exists()
 
 
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("value_model:\n  kind: bag\n", "value_model.kind: bag has no latent space"),
+        ("search:\n  strategy: bananas\n  candidates: 2\n", "bananas needs candidates >="),
+    ],
+)
+def test_settings_that_contradict_each_other_fail_before_any_job(tmp_path, text, line):
+    """Keys valid alone but not together (the demo's pool has ascent decodes, which a
+    bag-of-symbols model cannot make): one short message naming them, no job run."""
+    cwd = workdir(tmp_path)
+    (cwd / "bad.yaml").write_text(text)
+    r = snakemake(cwd, "-n", "--configfile", "bad.yaml")
+    out = r.stdout + r.stderr
+    assert r.returncode != 0 and line in out, out
+    assert len(out.splitlines()) < 15 and not (cwd / "results").exists(), out
+
+
 def test_lint_and_format_are_clean(tmp_path):
     r = snakemake(workdir(tmp_path), "--lint")
     assert r.returncode == 0, r.stdout + r.stderr

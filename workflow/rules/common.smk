@@ -7,7 +7,7 @@ from autosnap.data.config import DataConfig
 from autosnap.data.pose_table import import_files
 from autosnap.models.baselines import BASELINES
 from autosnap.search.bench import bench_config, members, noise_members
-from autosnap.search.config import SearchConfig, value_model_config
+from autosnap.search.config import SearchConfig, check_pair, value_model_config
 from autosnap.training.config import FinalConfig
 
 SEARCH = from_dict(SearchConfig, config["search"], "search")
@@ -17,6 +17,7 @@ K = SEARCH.children
 LAST = ROUNDS - 1
 USES_MODEL = SEARCH.strategy == "autosnap"
 VALUE_MODEL = value_model_config(config["value_model"])
+check_pair(SEARCH, VALUE_MODEL)
 #: evaluate.table: the children are looked up in this table (rule look_up), not trained,
 #: and the run ends with the search's last history (no final comparison, no report).
 TABLE = config["evaluate"]["table"]
