@@ -5,15 +5,28 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 
 import autosnap
+from autosnap.config import from_dict
+from autosnap.data.config import DataConfig
+from autosnap.errors import InputError
 from autosnap.progress import log
-from autosnap.search.bench import bench_config, bench_table, members, noise_members, noise_ratio
+from autosnap.search.bench import (
+    bench_config,
+    bench_table,
+    denoised_table,
+    members,
+    noise_members,
+    noise_ratio,
+    top_members,
+)
 from autosnap.search.bench import proposals as bench_proposals_of
 from autosnap.tables import CHILD_COLUMNS, TEST_COLUMNS, read_table, write_table
+from autosnap.training.config import TrainConfig
 
 
 def bench_proposals(out: str | Path, bench: dict | None, noise: bool) -> int:
@@ -60,3 +73,49 @@ def collect_bench(
         len(table), len(rows), noise["ratio"], noise["between_sd"], noise["within_sd"],
     )  # fmt: skip
     return table
+
+
+def read_bench(path: str | Path, config: dict) -> pd.DataFrame:
+    """A finished SNAP-Bench table, refused (naming the key) when it was trained on other
+    data or with another budget than `config`'s, defaults filled in on both sides: new
+    seeds would not be comparable with its values."""
+    table = read_table(path)
+    for section, cls in (("data", DataConfig), ("train", TrainConfig)):
+        made = asdict(from_dict(cls, table.attrs.get(section), f"{path}: {section}"))
+        given = asdict(from_dict(cls, config[section], section))
+        # epochs counts only without steps (training.trainer)
+        ignore = {"seed"} | ({"epochs"} if given.get("steps", 0) > 0 else set())
+        differ = sorted(k for k in given if k not in ignore and given[k] != made[k])
+        if differ:
+            key = differ[0]
+            raise InputError(f"{path}: made with other {section}.{key} ({made[key]!r}, the "
+                             f"config has {given[key]!r})")  # fmt: skip
+    return table
+
+
+def bench_top_proposals(table: str | Path, out: str | Path, config: dict) -> int:
+    """Write the top share of a SNAP-Bench table (bench.top_fraction) as proposals."""
+    snaps = top_members(read_bench(table, config), bench_config(config["bench"]).top_fraction)
+    write_table(bench_proposals_of(snaps), out)
+    log.info("SNAP-Bench de-noising: the top %d members to %s", len(snaps), out)
+    return len(snaps)
+
+
+def collect_denoised(table: str | Path, children: Sequence[str | Path], out: str | Path,
+                     config: dict) -> pd.DataFrame:  # fmt: skip
+    """SNAP-Bench's table with the top share's new seeds pooled in (bench.denoised_table);
+    its metadata adds the de-noising settings."""
+    first = read_bench(table, config)
+    rows = pd.concat([read_table(p, CHILD_COLUMNS + TEST_COLUMNS) for p in children],
+                     ignore_index=True)  # fmt: skip
+    denoised = denoised_table(first, rows)
+    bench = bench_config(config["bench"])
+    denoised.attrs = {**first.attrs, "top_fraction": bench.top_fraction,
+                      "top_seeds": list(bench.top_seeds),
+                      "top_members": int(rows["snap_id"].nunique()), "top_trainings": len(rows),
+                      "top_train_seconds": float(rows["train_seconds"].sum())}  # fmt: skip
+    write_table(denoised, out)
+    top = denoised[denoised["seeds"] > 1 + len(bench.noise_seeds)]
+    log.info("SNAP-Bench de-noised: %d members with %d+ seeds, value sd within a member %.4f",
+             len(top), 1 + len(bench.top_seeds), float(top["value_sd"].mean()))  # fmt: skip
+    return denoised

@@ -43,12 +43,24 @@ class BenchConfig:
     noise_seeds: tuple[int, ...] = (1, 2)
     #: Picks the members trained again.
     seed: int = 0
+    #: De-noising: the best share of the members (first-seed validation value) trained
+    #: again with each of `top_seeds`, so a search is scored on seed means where the
+    #: ranking is decided (docs: the top's spread is below one member's seed noise).
+    top_fraction: float = 0.0
+    top_seeds: tuple[int, ...] = ()
+    #: De-noising: a finished table to start from instead of training the members.
+    table: str = ""
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_len <= 6:
             raise ValueError(f"max_len must be 0 (off) to 6, got {self.max_len}")
         if not 0 <= self.noise_fraction <= 1:
             raise ValueError(f"noise_fraction must be in [0, 1], got {self.noise_fraction}")
+        if not 0 <= self.top_fraction <= 1:
+            raise ValueError(f"top_fraction must be in [0, 1], got {self.top_fraction}")
+        if set(self.top_seeds) & set(self.noise_seeds):
+            raise ValueError(f"top_seeds {list(self.top_seeds)} repeat noise_seeds "
+                             f"{list(self.noise_seeds)}: a seed trains a member once")  # fmt: skip
         unknown = [s for s in self.symbols if s not in SYMBOLS]
         if unknown:
             raise ValueError(f"symbols {unknown} are not SNAP symbols, expected some of "
@@ -97,6 +109,44 @@ def bench_table(children: pd.DataFrame, first_seed: int) -> pd.DataFrame:
     table["length"] = table["snap"].str.split().str.len()
     table["seeds"] = table["seeds"].fillna(0).astype(int)
     return table[BENCH_COLUMNS].sort_values(["length", "snap"], kind="stable")
+
+
+def top_members(table: pd.DataFrame, fraction: float) -> list[Snap]:
+    """The best `fraction` of a SNAP-Bench table's members by first-seed validation value
+    (ties by snap_id), in that order: the share de-noising trains again."""
+    ok = table[table["status"] == "ok"].sort_values(["value", "snap_id"],
+                                                     ascending=[False, True])  # fmt: skip
+    n = round(fraction * len(table))
+    max_len = int(table["snap"].str.split().str.len().max())
+    return [Snap.parse(s, max_len) for s in ok["snap"].head(n)]
+
+
+def denoised_table(table: pd.DataFrame, children: pd.DataFrame) -> pd.DataFrame:
+    """The table with the top share's new seeds pooled in: `value_mean`, `value_sd` and
+    `seeds` over every seed a member was trained with, and `test_value_mean` over the
+    seeds whose test value is known (the first, and the new ones: the noise seeds' test
+    values are not in a table), with `test_seeds`."""
+    ok = children[children["status"] == "ok"]
+    new = ok.groupby("snap_id").agg(n=("value", "count"), s=("value", "sum"),
+                                    t=("test_value", "sum"))  # fmt: skip
+    out = table.set_index("snap_id").copy()
+    old_n = out["seeds"].astype(float)
+    old_mean = out["value_mean"].fillna(out["value"])
+    old_ss = out["value_sd"].fillna(0.0) ** 2 * (old_n - 1).clip(lower=0)
+    n = old_n.add(new["n"], fill_value=0)
+    mean = (old_n * old_mean).add(new["s"], fill_value=0) / n
+    # pooled sum of squares: the old members' about their mean, moved to the new mean,
+    # plus every new value's
+    ss = old_ss + old_n * (old_mean - mean) ** 2
+    for snap_id, values in ok.groupby("snap_id")["value"]:
+        ss[snap_id] += float(((values - mean[snap_id]) ** 2).sum())
+    out["seeds"] = n.astype(int)
+    out["value_mean"] = mean
+    out["value_sd"] = np.sqrt(ss / (n - 1)).where(n > 1)
+    test_n = 1 + new["n"].reindex(out.index, fill_value=0)
+    out["test_value_mean"] = out["test_value"].add(new["t"], fill_value=0) / test_n
+    out["test_seeds"] = test_n.astype(int)
+    return out.reset_index()[[*BENCH_COLUMNS, "test_value_mean", "test_seeds"]]
 
 
 def noise_ratio(children: pd.DataFrame, first_seed: int) -> dict[str, float]:

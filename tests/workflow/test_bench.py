@@ -24,10 +24,24 @@ def test_the_snapbench_config_plans_every_member_in_chunks(tmp_path):
     n = len(members(bench))
     extra = len(noise_members(bench, n))
     chunk = cfg["resources"]["chunk"]
-    train = {r: c for r, c in jobs.items() if r.startswith("train_bench_")}
-    assert n == 2016 and extra == 202
+    train = {r for r in jobs if r.startswith("train_bench_") and "top" not in r}
+    top = {r for r in jobs if r.startswith("train_bench_top_")}
+    assert n == 2016 and extra == 202 and round(bench.top_fraction * n) == 202
     assert len(train) == -(-n // chunk) + 2 * -(-extra // chunk)
-    assert jobs["bench_table"] == 1 and "train_child_0" not in jobs
+    assert len(top) == 3 * -(-202 // chunk) and jobs["bench_top_proposals"] == 3
+    assert jobs["bench_table"] == 1 and jobs["bench_denoised"] == 1
+    assert "train_child_0" not in jobs
+
+
+def test_denoising_the_committed_table_trains_only_its_top(tmp_path):
+    cwd = workdir(tmp_path)
+    (cwd / "benchmarks/results").mkdir(parents=True)
+    committed = "benchmarks/results/snapbench_table.parquet"
+    (cwd / committed).write_bytes((ROOT / committed).read_bytes())
+    jobs = planned(cwd, "--configfile", "config/snapbench.yaml", "config/snapbench_denoise.yaml",
+                   "--cores", "2", "bench")  # fmt: skip
+    assert "bench_table" not in jobs and jobs["bench_denoised"] == 1
+    assert all("top" in r for r in jobs if r.startswith("train_bench_")), jobs
 
 
 def test_a_small_bench_trains_every_member_and_records_its_budget(tmp_path):
@@ -69,3 +83,50 @@ def test_a_small_bench_trains_every_member_and_records_its_budget(tmp_path):
     assert meta["trainings"] == len(space) + again
     assert meta["code_version"].startswith("0.")
     assert meta["noise"]["members_with_seeds"] == again and meta["noise"]["ratio"] > 0
+
+
+def test_denoising_trains_the_top_share_again_from_a_finished_table(tmp_path):
+    """bench.top_fraction and top_seeds train the table's best share again and pool the
+    seeds; bench.table starts from a finished table (a committed one) without training
+    its members, and refuses one made with another budget."""
+    cwd = workdir(tmp_path / "first")
+    smoke = yaml.safe_load((cwd / "config/smoke.yaml").read_text())
+    cfg = {
+        "data": smoke["data"],
+        "train": {"steps": 3, "width": 4, "stages": 1, "threads": 1, "seed": 5},
+        "search": {"max_len": 3},
+        "bench": {"max_len": 3, "symbols": list(SYMBOLS), "noise_fraction": 0.2,
+                  "noise_seeds": [6], "top_fraction": 0.3, "top_seeds": [7, 8]},
+        "resources": {"chunk": 4},
+    }  # fmt: skip
+    (cwd / "bench.yaml").write_text(yaml.safe_dump(cfg))
+    r = snakemake(cwd, "--configfile=bench.yaml", "--cores", "2", "bench")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    first = pd.read_parquet(cwd / "results/bench/table.parquet")
+    out = pd.read_parquet(cwd / "results/bench/denoised.parquet").set_index("snap_id")
+    top = first.sort_values(["value", "snap_id"], ascending=[False, True]).head(3)
+    assert (out.loc[top["snap_id"], "seeds"] >= 3).all()
+    assert (out.drop(index=top["snap_id"])["seeds"] <= 2).all()
+    children = pd.concat([pd.read_parquet(p) for p in (cwd / "results/bench").glob(
+        "*seed_*/children/*.parquet")])  # fmt: skip
+    for snap_id in top["snap_id"]:
+        mine = children[children["snap_id"] == snap_id]
+        assert set(mine["seed"]) >= {5, 7, 8}
+        assert out.at[snap_id, "value_mean"] == pytest.approx(mine["value"].mean())
+    assert out.attrs["top_seeds"] == [7, 8] and out.attrs["top_members"] == 3
+
+    # a second folder, from the finished table alone: only the top seed trains
+    again = workdir(tmp_path / "again")
+    (again / "given.parquet").write_bytes((cwd / "results/bench/table.parquet").read_bytes())
+    cfg["bench"] = {**cfg["bench"], "top_seeds": [9], "table": "given.parquet"}
+    (again / "bench.yaml").write_text(yaml.safe_dump(cfg))
+    jobs = planned(again, "--configfile=bench.yaml", "bench")
+    assert not any(j.startswith("train_bench_") and "top" not in j for j in jobs), jobs
+    assert jobs["bench_top_proposals"] == 1 and jobs["bench_denoised"] == 1
+    r = snakemake(again, "--configfile=bench.yaml", "--cores", "2", "bench")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert (pd.read_parquet(again / "results/bench/denoised.parquet")["seeds"] >= 2).sum() >= 3
+    cfg["train"]["steps"] = 4  # another budget: new seeds would not be comparable
+    (again / "other.yaml").write_text(yaml.safe_dump(cfg))
+    r = snakemake(again, "--configfile=other.yaml", "--cores", "1", "--forceall", "bench")
+    assert r.returncode != 0 and "given.parquet: made with other train.steps" in r.stdout + r.stderr

@@ -49,13 +49,25 @@ IMPORTED = (
 # how many). Enumerating the space takes a fraction of a second, and only then.
 BENCH = bench_config(config["bench"])
 BENCH_SETS = []
-if BENCH.max_len:
+if BENCH.max_len and not BENCH.table:
     _n = len(members(BENCH))
     BENCH_SETS = [
         (f"bench/seed_{config['train']['seed']}", config["train"]["seed"], _n)
     ] + [
         (f"bench/seed_{s}", s, len(noise_members(BENCH, _n))) for s in BENCH.noise_seeds
     ]
+# De-noising (bench.top_fraction, top_seeds): the best share of the table, trained again
+# with each top seed. Which members they are is known once the table is; how many, now.
+BENCH_TABLE = BENCH.table or "results/bench/table.parquet"
+BENCH_TOP_SETS = []
+if BENCH.max_len and BENCH.top_fraction > 0 and BENCH.top_seeds:
+    if config["train"]["seed"] in BENCH.top_seeds:
+        raise ValueError(
+            f"bench.top_seeds {list(BENCH.top_seeds)} repeat train.seed "
+            f"{config['train']['seed']}: a seed trains a member once"
+        )
+    _n_top = round(BENCH.top_fraction * len(members(BENCH)))
+    BENCH_TOP_SETS = [(f"bench/top_seed_{s}", s, _n_top) for s in BENCH.top_seeds]
 # Finished children by what determines their result (autosnap.training.child_cache): a
 # chunk interrupted half-way keeps its finished children, and no architecture trains twice.
 CHILD_CACHE = "results/cache/children"
@@ -262,3 +274,15 @@ def bench_children(wildcards):
         raise ValueError("SNAP-Bench is off: set bench.max_len (config/snapbench.yaml)")
     return [f"results/{folder}/children/{slot}.parquet" for folder, _, n in BENCH_SETS
             for slot in range(n)]  # fmt: skip
+
+
+def bench_top_children(wildcards):
+    """Every child table of the de-noising seeds (rule bench_denoised)."""
+    return [f"results/{folder}/children/{slot}.parquet" for folder, _, n in BENCH_TOP_SETS
+            for slot in range(n)]  # fmt: skip
+
+
+def bench_targets():
+    """What target bench makes: the table (unless given), and the de-noised one."""
+    out = [] if BENCH.table else ["results/bench/table.parquet"]
+    return out + (["results/bench/denoised.parquet"] if BENCH_TOP_SETS else [])
