@@ -68,7 +68,7 @@ def search_section(folder: Path, exp: experiment.Experiment) -> list[str]:
     if (folder / "predictor.csv").exists():
         pred = pd.read_csv(folder / "predictor.csv")
         mean = (pred.groupby(["table", "strategy"])[["tau_next", "tau_top10"]].mean()
-                .reset_index().round(3))  # fmt: skip
+                .reset_index().round(3).dropna(axis=1, how="all"))  # fmt: skip
         lines += ["**The value model** (Kendall tau of its predictions, mean over rounds and "
                   "seeds: on the next round's children, and on the table's top 10 %):", "",
                   mean.to_markdown(index=False), ""]  # fmt: skip
@@ -102,10 +102,21 @@ def section(folder: Path) -> list[str]:
     return head + search_section(folder, exp)
 
 
+def experiment_of(folder: Path) -> experiment.Experiment | experiment.Measurement:
+    return experiment.load(ROOT / json.loads((folder / "run.json").read_text())["experiment"])
+
+
+def order(folder: Path) -> tuple:
+    """Registered studies first, then the other search comparisons, then measurements."""
+    exp = experiment_of(folder)
+    return (isinstance(exp, experiment.Measurement), exp.status != "registered", folder.name)
+
+
 def write(page: Path = PAGE, results: Path = HERE / "results") -> Path:
     """docs/results.md from every results folder with a run.json."""
-    folders = sorted(p.parent for p in results.glob("*/run.json"))
-    lines = [INTRO]
+    folders = sorted((p.parent for p in results.glob("*/run.json")), key=order)
+    links = [f"[{f.name}](#{f.name}-{experiment_of(f).status})" for f in folders]  # headings
+    lines = [INTRO, "Sections: " + ", ".join(links) + ".", ""]
     for folder in folders:
         lines += section(folder)
     page.parent.mkdir(parents=True, exist_ok=True)

@@ -203,6 +203,7 @@ def test_the_command_line_runs_an_experiment(toy_table, tmp_path):
     page = results_page.write(tmp_path / "results.md", tmp_path)
     text = page.read_text()
     assert "## out (exploration)" in text and f"commit `{record['commit'][:10]}`" in text
+    assert "Sections: [out](#out-exploration)." in text  # GitHub's anchor of the heading
     assert "toy.parquet |" in text and "valid regret" in text
     # run again: the search comes from the work folder, and the page says so
     assert subprocess.run(r.args, cwd=ROOT, capture_output=True).returncode == 0
