@@ -102,9 +102,9 @@ def bench_top_proposals(table: str | Path, out: str | Path, config: dict) -> int
 
 
 def collect_denoised(table: str | Path, children: Sequence[str | Path], out: str | Path,
-                     config: dict) -> pd.DataFrame:  # fmt: skip
+                     config: dict, version: str) -> pd.DataFrame:  # fmt: skip
     """SNAP-Bench's table with the top share's new seeds pooled in (bench.denoised_table);
-    its metadata adds the de-noising settings."""
+    its metadata adds the de-noising settings and the code version that trained them."""
     first = read_bench(table, config)
     rows = pd.concat([read_table(p, CHILD_COLUMNS + TEST_COLUMNS) for p in children],
                      ignore_index=True)  # fmt: skip
@@ -113,7 +113,8 @@ def collect_denoised(table: str | Path, children: Sequence[str | Path], out: str
     denoised.attrs = {**first.attrs, "top_fraction": bench.top_fraction,
                       "top_seeds": list(bench.top_seeds),
                       "top_members": int(rows["snap_id"].nunique()), "top_trainings": len(rows),
-                      "top_train_seconds": float(rows["train_seconds"].sum())}  # fmt: skip
+                      "top_train_seconds": float(rows["train_seconds"].sum()),
+                      "top_code_version": version}  # fmt: skip
     write_table(denoised, out)
     top = denoised[denoised["seeds"] > 1 + len(bench.noise_seeds)]
     log.info("SNAP-Bench de-noised: %d members with %d+ seeds, value sd within a member %.4f",

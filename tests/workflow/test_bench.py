@@ -114,6 +114,7 @@ def test_denoising_trains_the_top_share_again_from_a_finished_table(tmp_path):
         assert set(mine["seed"]) >= {5, 7, 8}
         assert out.at[snap_id, "value_mean"] == pytest.approx(mine["value"].mean())
     assert out.attrs["top_seeds"] == [7, 8] and out.attrs["top_members"] == 3
+    assert out.attrs["top_code_version"].startswith("0.")
 
     # a second folder, from the finished table alone: only the top seed trains
     again = workdir(tmp_path / "again")

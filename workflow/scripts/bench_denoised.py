@@ -9,4 +9,5 @@ tabulate.collect_denoised(
     list(snakemake.input.children),
     snakemake.output[0],
     snakemake.params.config,
+    tabulate.code_version(snakemake.scriptdir),
 )
