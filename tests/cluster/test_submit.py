@@ -35,11 +35,12 @@ def submit(cwd, env: dict[str, str], *args: str) -> tuple[str, dict[str, str], s
         assert time.monotonic() - start < HANG_S, f"head job {job} hangs"
         time.sleep(0.5)
     fields = ["State", "Account", "Partition"]
-    while True:  # accounting records the end a moment after the queue lets go of it
+    while True:  # accounting records the end, and on a busy machine the partition, a
+        # moment after the queue lets go of the job: wait for a complete record
         out = subprocess.run(["sacct", "-n", "-X", "-P", "-j", job, "-o", ",".join(fields)],
                              capture_output=True, text=True).stdout.strip()  # fmt: skip
         record = dict(zip(fields, out.split("|"), strict=True)) if out else {}
-        if record.get("State") in ("COMPLETED", "FAILED"):
+        if record.get("State") in ("COMPLETED", "FAILED") and all(record.values()):
             break
         assert time.monotonic() - start < HANG_S, f"head job {job} not accounted: {out}"
         time.sleep(0.5)
