@@ -95,7 +95,14 @@ def read_bench(path: str | Path, config: dict) -> pd.DataFrame:
 
 def bench_top_proposals(table: str | Path, out: str | Path, config: dict) -> int:
     """Write the top share of a SNAP-Bench table (bench.top_fraction) as proposals."""
-    snaps = top_members(read_bench(table, config), bench_config(config["bench"]).top_fraction)
+    bench = bench_config(config["bench"])
+    first = read_bench(table, config)
+    space = len(members(bench))
+    if len(first) != space:  # the workflow planned one training slot per top member
+        raise InputError(f"{table}: {len(first)} members, but the bench section's space "
+                         f"(max_len {bench.max_len}, symbols {list(bench.symbols) or 'all'}) "
+                         f"has {space}")  # fmt: skip
+    snaps = top_members(first, bench.top_fraction)
     write_table(bench_proposals_of(snaps), out)
     log.info("SNAP-Bench de-noising: the top %d members to %s", len(snaps), out)
     return len(snaps)

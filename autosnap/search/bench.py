@@ -117,6 +117,9 @@ def top_members(table: pd.DataFrame, fraction: float) -> list[Snap]:
     ok = table[table["status"] == "ok"].sort_values(["value", "snap_id"],
                                                      ascending=[False, True])  # fmt: skip
     n = round(fraction * len(table))
+    if len(ok) < n:
+        raise InputError(f"the top {n} of {len(table)} members are wanted, but only "
+                         f"{len(ok)} trained successfully")  # fmt: skip
     max_len = int(table["snap"].str.split().str.len().max())
     return [Snap.parse(s, max_len) for s in ok["snap"].head(n)]
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from autosnap.errors import InputError
 from autosnap.search.bench import (
     BenchConfig,
     bench_table,
@@ -84,3 +85,12 @@ def test_denoising_pools_the_new_seeds_into_mean_and_sd():
     assert out.at["b", "test_seeds"] == 2  # the noise seeds' test values are not kept
     assert out.at["a", "value_mean"] == 0.1 and np.isnan(out.at["a", "value_sd"])
     assert out.at["c", "value"] == 0.9  # the first seed's, as a search saw it
+
+
+def test_a_top_share_larger_than_the_successful_members_is_refused():
+    table = pd.DataFrame({"snap": ["c3", "c1", "mp"], "snap_id": ["a", "b", "c"],
+                          "status": ["ok", "error", "error"],
+                          "value": [0.5, np.nan, np.nan]})  # fmt: skip
+    assert [s.text for s in top_members(table, 1 / 3)] == ["c3"]
+    with pytest.raises(InputError, match="top 2 of 3 members are wanted, but only 1"):
+        top_members(table, 2 / 3)

@@ -131,3 +131,10 @@ def test_denoising_trains_the_top_share_again_from_a_finished_table(tmp_path):
     (again / "other.yaml").write_text(yaml.safe_dump(cfg))
     r = snakemake(again, "--configfile=other.yaml", "--cores", "1", "--forceall", "bench")
     assert r.returncode != 0 and "given.parquet: made with other train.steps" in r.stdout + r.stderr
+    cfg["train"]["steps"] = 3
+    cfg["bench"]["max_len"] = 2  # another space: the planned slots would not match
+    (again / "space.yaml").write_text(yaml.safe_dump(cfg))
+    r = snakemake(again, "--configfile=space.yaml", "--cores", "1", "--forceall", "bench")
+    assert r.returncode != 0 and "given.parquet: 10 members, but the bench section's space" in (
+        r.stdout + r.stderr
+    )
