@@ -9,7 +9,8 @@ independent Thompson draws.
   initialisation, fitted on every successful child (values standardised, Adam, 300
   full-batch steps). The sizes are ours; the paper's are for its cell spaces.
 - Candidates: `search.candidates` one-symbol mutations of the `top` best children
-  (BANANAS' acquisition optimiser), new ones only.
+  (BANANAS' acquisition optimiser), new ones only: the scored pool's own generator
+  (autosnap.search.candidates.mutations).
 - Acquisition: independent Thompson sampling, one draw from N(mean, sd) of the ensemble
   per candidate, the K best draws taken.
 
@@ -26,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from autosnap.search.candidates import Pool, mutations
 from autosnap.search.config import SearchConfig
 from autosnap.search.history import evaluated, ranked
 from autosnap.space import grammar as gr
@@ -91,26 +93,16 @@ def bananas_proposals(
     ok = evaluated(history)
     if len(ok) < 2:
         return []
-    rng = random.Random(seed)
-    best = ranked(history)["snap"].head(cfg.top).tolist()
-    seen, cands = set(known), []
-    misses = 0
-    while len(cands) < cfg.candidates and misses < 200:
-        parent = best[len(cands) % len(best)]
-        child = gr.mutate(grammar, parent.split(), rng)
-        if child is None or (key := grammar.key(child)) in seen:
-            misses += 1
-            continue
-        misses = 0
-        seen.add(key)
-        cands.append((child, parent))
-    if not cands:
+    pool = Pool(grammar, set(known))
+    mutations(pool, ranked(history)["snap"].head(cfg.top).tolist(), cfg.candidates,
+              random.Random(seed))  # fmt: skip
+    if not pool.rows:
         return []
     x = features(grammar, [s.split() for s in ok["snap"]])
-    x_new = features(grammar, [c for c, _ in cands])
+    x_new = features(grammar, [r["snap"].split() for r in pool.rows])
     pred = fit_predict(x, ok["value"].to_numpy(np.float64), x_new, cfg.ensemble, seed)
     mean, sd = pred.mean(axis=0), pred.std(axis=0)
     draw = np.random.default_rng(seed).normal(mean, sd)
     order = np.argsort(-draw, kind="stable")[:k]
-    return [{"snap": " ".join(cands[i][0]), "origin": "bananas", "parent": cands[i][1],
+    return [{"snap": pool.rows[i]["snap"], "origin": "bananas", "parent": pool.rows[i]["parent"],
              "predicted_value": float(mean[i])} for i in order]  # fmt: skip
