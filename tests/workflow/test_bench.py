@@ -44,22 +44,24 @@ def test_denoising_the_committed_table_trains_only_its_top(tmp_path):
     assert all("top" in r for r in jobs if r.startswith("train_bench_")), jobs
 
 
-def test_a_small_bench_trains_every_member_and_records_its_budget(tmp_path):
-    cwd = workdir(tmp_path)
+def small_bench(cwd, **bench) -> dict:
+    """A 10-member bench over the smoke data, 3 steps a child (first seed 5, the noise
+    share 0.2 again with seed 6), `bench` laid over its bench section."""
     smoke = yaml.safe_load((cwd / "config/smoke.yaml").read_text())
-    cfg = {
+    return {
         "data": smoke["data"],
         "train": {"steps": 3, "width": 4, "stages": 1, "threads": 1, "seed": 5},
         "search": {"max_len": 3},
-        "bench": {
-            "max_len": 3,
-            "symbols": list(SYMBOLS),
-            "noise_fraction": 0.2,
-            "noise_seeds": [6],
-            "seed": 0,
-        },
+        "bench": {"max_len": 3, "symbols": list(SYMBOLS), "noise_fraction": 0.2,
+                  "noise_seeds": [6], "seed": 0, **bench},
         "resources": {"chunk": 4},
-    }
+    }  # fmt: skip
+
+
+def test_a_small_bench_trains_every_member_and_records_its_budget(tmp_path):
+    cwd = workdir(tmp_path)
+    smoke = yaml.safe_load((cwd / "config/smoke.yaml").read_text())
+    cfg = small_bench(cwd)
     (cwd / "bench.yaml").write_text(yaml.safe_dump(cfg))
     r = snakemake(cwd, "--configfile=bench.yaml", "--cores", "2", "bench")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -90,15 +92,7 @@ def test_denoising_trains_the_top_share_again_from_a_finished_table(tmp_path):
     seeds; bench.table starts from a finished table (a committed one) without training
     its members, and refuses one made with another budget."""
     cwd = workdir(tmp_path / "first")
-    smoke = yaml.safe_load((cwd / "config/smoke.yaml").read_text())
-    cfg = {
-        "data": smoke["data"],
-        "train": {"steps": 3, "width": 4, "stages": 1, "threads": 1, "seed": 5},
-        "search": {"max_len": 3},
-        "bench": {"max_len": 3, "symbols": list(SYMBOLS), "noise_fraction": 0.2,
-                  "noise_seeds": [6], "top_fraction": 0.3, "top_seeds": [7, 8]},
-        "resources": {"chunk": 4},
-    }  # fmt: skip
+    cfg = small_bench(cwd, top_fraction=0.3, top_seeds=[7, 8])
     (cwd / "bench.yaml").write_text(yaml.safe_dump(cfg))
     r = snakemake(cwd, "--configfile=bench.yaml", "--cores", "2", "bench")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
