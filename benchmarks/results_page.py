@@ -84,9 +84,8 @@ def measure_section(folder: Path) -> list[str]:
     return lines
 
 
-def section(folder: Path) -> list[str]:
-    run = json.loads((folder / "run.json").read_text())
-    exp = experiment.load(ROOT / run["experiment"])
+def section(folder: Path, run: dict, exp: experiment.Experiment | experiment.Measurement
+            ) -> list[str]:  # fmt: skip
     wall = "" if run.get("wall_seconds") is None else f"{run['wall_seconds'] / 60:.0f} min"
     if run.get("resumed"):
         wall += f" ({run['resumed']} of {run['searches']} searches resumed from an earlier run)"
@@ -102,23 +101,19 @@ def section(folder: Path) -> list[str]:
     return head + search_section(folder, exp)
 
 
-def experiment_of(folder: Path) -> experiment.Experiment | experiment.Measurement:
-    return experiment.load(ROOT / json.loads((folder / "run.json").read_text())["experiment"])
-
-
-def order(folder: Path) -> tuple:
-    """Registered studies first, then the other search comparisons, then measurements."""
-    exp = experiment_of(folder)
-    return (isinstance(exp, experiment.Measurement), exp.status != "registered", folder.name)
-
-
 def write(page: Path = PAGE, results: Path = HERE / "results") -> Path:
-    """docs/results.md from every results folder with a run.json."""
-    folders = sorted((p.parent for p in results.glob("*/run.json")), key=order)
-    links = [f"[{f.name}](#{f.name}-{experiment_of(f).status})" for f in folders]  # headings
+    """docs/results.md from every results folder with a run.json: registered studies
+    first, then the other search comparisons, then measurements."""
+    found = {}
+    for path in results.glob("*/run.json"):
+        run = json.loads(path.read_text())
+        found[path.parent] = (run, experiment.load(ROOT / run["experiment"]))
+    folders = sorted(found, key=lambda f: (isinstance(found[f][1], experiment.Measurement),
+                                           found[f][1].status != "registered", f.name))  # fmt: skip
+    links = [f"[{f.name}](#{f.name}-{found[f][1].status})" for f in folders]  # headings
     lines = [INTRO, "Sections: " + ", ".join(links) + ".", ""]
     for folder in folders:
-        lines += section(folder)
+        lines += section(folder, *found[folder])
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text("\n".join(lines).rstrip() + "\n")
     return page
