@@ -4,6 +4,7 @@ every search through autosnap's round loop, resumes, and records its provenance.
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ import pytest
 import yaml
 from helpers import ROOT
 
+from autosnap.space import grammar as gr
 from autosnap.space.snap import enumerate_snaps
 from benchmarks import experiment, harness, protocol, provenance, results_page, tables
 from benchmarks.provenance import Run
@@ -226,3 +228,18 @@ def test_a_measurement_runs_with_its_pinned_arguments(tmp_path):
     (tmp_path / "bad.yaml").write_text("description: x\nkind: measure\nmeasure: nothing\n")
     with pytest.raises(experiment.ExperimentError, match="no benchmarks/measure/nothing.py"):
         experiment.load(tmp_path / "bad.yaml")
+
+
+def test_an_incomplete_table_is_searched_inside_its_members():
+    full, sparse = tables.load("nasbench_graph/cora"), tables.load("nasbench_graph/proteins")
+    assert isinstance(full.grammar, tables.NasBenchGraphGrammar)  # complete: as it was
+    assert len(sparse.lookup) < len(full.lookup)
+    drawn = gr.sample_unique(sparse.grammar, 300, seed=0, min_len=5)
+    assert {sparse.grammar.key(s) for s in drawn} <= set(sparse.lookup.index)
+    member = drawn[0]
+    for seq in [*gr.neighbours(sparse.grammar, member), gr.mutate(sparse.grammar, member,
+                                                                  random.Random(0))]:  # fmt: skip
+        assert sparse.grammar.key(seq) in sparse.lookup.index
+    outside = next(" ".join(s) for s in gr.sample_unique(full.grammar, 500, seed=1, min_len=5)
+                   if full.grammar.key(s) not in sparse.lookup.index)  # fmt: skip
+    assert not gr.is_valid(sparse.grammar, outside.split())
