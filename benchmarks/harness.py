@@ -14,7 +14,8 @@ The results folder benchmarks/results/<experiment>/ gets:
 - predictor.csv: the value model's Kendall tau on the next round's children and on the
   table's top 10 %, mean per round;
 - regret.png, and run.json (provenance; `resumed` counts the searches taken from the
-  work folder, whose time the wall time does not hold).
+  work folder, whose time the wall time does not hold; `search_seconds` sums every
+  search's own time, across the runs that made them: the study's compute on one core).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def one_search(exp: Experiment, table_name: str, strategy: str, seed: int, work:
     import torch
 
     torch.set_num_threads(1)
+    start = time.perf_counter()
     table = space(exp, table_name, work)
     cfg = search_config(exp, strategy, seed, table.grammar.max_len, table.min_len)
     vm = value_model_config(exp, strategy)
@@ -90,7 +92,8 @@ def one_search(exp: Experiment, table_name: str, strategy: str, seed: int, work:
             top = kendall(rnd.model.predict(top_seqs), top_values) if top_seqs else np.nan
             predictor.append({"round": rnd.round, "trained_on": len(rnd.history),
                               "tau_top10": top, "tau_next": np.nan})  # fmt: skip
-    return {"curve": curve, "predictor": predictor}
+    return {"curve": curve, "predictor": predictor,
+            "seconds": round(time.perf_counter() - start, 2)}  # fmt: skip
 
 
 def run(exp: Experiment, out: Path, cores: int, work: Path | None = None) -> dict:
@@ -116,14 +119,15 @@ def run(exp: Experiment, out: Path, cores: int, work: Path | None = None) -> dic
             t, s, seed = running[fut]
             print(f"{i}/{len(todo)} {t} {s} seed {seed} ({time.perf_counter() - start:.0f} s)",
                   flush=True)  # fmt: skip
-    curves, predictor = [], []
+    curves, predictor, seconds = [], [], 0.0
     for (t, s, seed), path in paths.items():
         done = json.loads(path.read_text())
         keys = {"table": t, "strategy": s, "seed": seed}
         curves += [{**keys, **row} for row in done["curve"]]
         predictor += [{**keys, **row} for row in done["predictor"]]
+        seconds += done.get("seconds", 0.0)  # searches written before it was recorded: 0
     done = write_tables(exp, pd.DataFrame(curves), pd.DataFrame(predictor), out)
-    return {**done, "resumed": len(jobs) - len(todo)}
+    return {**done, "resumed": len(jobs) - len(todo), "search_seconds": round(seconds)}
 
 
 def best_of(exp: Experiment, name: str, curves: pd.DataFrame) -> dict:

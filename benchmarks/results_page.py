@@ -89,6 +89,8 @@ def section(folder: Path, run: dict, exp: experiment.Experiment | experiment.Mea
     wall = "" if run.get("wall_seconds") is None else f"{run['wall_seconds'] / 60:.0f} min"
     if run.get("resumed"):
         wall += f" ({run['resumed']} of {run['searches']} searches resumed from an earlier run)"
+    if run.get("search_seconds"):
+        wall += f", {run['search_seconds'] / 3600:.1f} h of searches on one core each"
     wall += "; " if wall else ""
     head = [f"## {folder.name} ({exp.status})", "", " ".join(exp.description.split()), "",
             f"Experiment `{run['experiment']}`; commit `{run['commit'][:10]}`"

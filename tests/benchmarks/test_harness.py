@@ -92,7 +92,8 @@ def toy_experiment(folder, table, **changes) -> experiment.Experiment:
 def test_an_experiment_runs_every_search_and_resumes_where_it_stopped(toy_table, tmp_path):
     exp = toy_experiment(tmp_path, toy_table)
     work, out = tmp_path / "work", tmp_path / "out"
-    assert harness.run(exp, out, 1, work) == {"searches": 4, "resumed": 0}
+    first = harness.run(exp, out, 1, work)
+    assert (first["searches"], first["resumed"]) == (4, 0) and first["search_seconds"] >= 0
     curves = pd.read_csv(out / "curves.csv")
     assert len(curves) == 4 * 12 and set(curves["strategy"]) == {"autosnap", "evolution"}
     by = curves.set_index(["strategy", "seed", "queries"])["best_valid"]
@@ -107,7 +108,11 @@ def test_an_experiment_runs_every_search_and_resumes_where_it_stopped(toy_table,
     assert len(files) == 4
     files[0].unlink()  # the one search a stop lost
     kept = {f: f.stat().st_mtime_ns for f in files[1:]}
-    assert harness.run(exp, out, 1, work) == {"searches": 4, "resumed": 3}
+    again = harness.run(exp, out, 1, work)
+    assert (again["searches"], again["resumed"]) == (4, 3)
+    # the compute is every search's own time, the resumed ones' included
+    times = [json.loads(f.read_text())["seconds"] for f in sorted(work.glob("*.json"))]
+    assert again["search_seconds"] == round(sum(times)) and all(t > 0 for t in times)
     assert all(f.stat().st_mtime_ns == t for f, t in kept.items()) and files[0].exists()
     pd.testing.assert_frame_equal(pd.read_csv(out / "curves.csv"), curves)
     # another setting is another search: nothing of the first is reused
@@ -201,6 +206,7 @@ def test_the_command_line_runs_an_experiment(toy_table, tmp_path):
     assert r.returncode == 0, r.stderr
     record = json.loads((tmp_path / "out/run.json").read_text())
     assert record["command"].startswith("python -m benchmarks run ") and record["searches"] == 1
+    assert record["search_seconds"] >= 0
     # the results page is generated from the folder: its section names the commit
     page = results_page.write(tmp_path / "results.md", tmp_path)
     text = page.read_text()
