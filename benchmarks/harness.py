@@ -37,6 +37,7 @@ from autosnap.search.rank import kendall
 from autosnap.tables import atomic_write
 from benchmarks import protocol, tables
 from benchmarks.experiment import Experiment, Measurement, search_config, value_model_config
+from benchmarks.provenance import source_run
 
 HERE = Path(__file__).resolve().parent
 #: The packages of autosnap a search runs: the loop, strategies, model and grammar.
@@ -234,4 +235,7 @@ def measure(m: Measurement, out: Path, extra: tuple[str, ...] = ()) -> dict:
     module = importlib.import_module(f"benchmarks.measure.{m.measure}")
     out.mkdir(parents=True, exist_ok=True)
     module.main([*m.args, *extra, "--out", str(out)])
-    return {"measure": m.measure}
+    done: dict = {"measure": m.measure}
+    if "--run" in extra:  # the run it read: recorded with the commit that made it
+        done["source_run"] = source_run(Path(extra[extra.index("--run") + 1]))
+    return done

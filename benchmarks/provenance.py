@@ -35,6 +35,19 @@ def commit(allow_dirty: bool, root: Path = ROOT) -> dict:
     return {"commit": git("rev-parse", "HEAD", root=root), "dirty": bool(changed)}
 
 
+def source_run(path: Path) -> dict:
+    """The checkout a measurement reads a finished run from (`--run PATH`): its commit,
+    and whether tracked files differed from it, so the numbers name the code that made
+    them and not only the code that tabulated them."""
+    path = Path(path).resolve()
+    try:
+        head = git("rev-parse", "HEAD", root=path)
+        changed = git("status", "--porcelain", "--untracked-files=no", root=path)
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return {"path": str(path), "commit": None, "dirty": None}  # not a git checkout
+    return {"path": str(path), "commit": head, "dirty": bool(changed)}
+
+
 def machine() -> dict:
     """CPU cores the process may use, the platform and the GPU when there is one."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

@@ -98,6 +98,10 @@ def section(folder: Path, run: dict, exp: experiment.Experiment | experiment.Mea
             f"{run['machine']['cores']} CPU cores"
             f"{', ' + run['machine']['gpu'] if 'gpu' in run['machine'] else ''}; "
             f"{wall}`{run['command']}`.", ""]  # fmt: skip
+    src = run.get("source_run")
+    if src and src.get("commit"):
+        head[-2] += (f" It reads a run made at commit `{src['commit'][:10]}`"
+                     f"{' (with uncommitted changes)' if src['dirty'] else ''}.")  # fmt: skip
     if isinstance(exp, experiment.Measurement):
         return head + measure_section(folder)
     return head + search_section(folder, exp)

@@ -185,6 +185,23 @@ def test_a_dirty_tree_is_refused_unless_only_results_changed(tmp_path):
     assert provenance.commit(True, root=tmp_path)["dirty"] is True
 
 
+def test_a_measurement_names_the_commit_of_the_run_it_reads(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    assert provenance.source_run(run)["commit"] is None  # not a checkout: said so
+    git = ["git", "-C", str(run)]
+    (run / "config.yaml").write_text("a: 1\n")
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+                   check=True)  # fmt: skip
+    (run / "run.log").write_text("a log the run wrote\n")  # untracked: still clean
+    head = provenance.git("rev-parse", "HEAD", root=run)
+    assert provenance.source_run(run) == {"path": str(run), "commit": head, "dirty": False}
+    (run / "config.yaml").write_text("a: 2\n")
+    assert provenance.source_run(run)["dirty"] is True
+
+
 def test_run_json_records_commit_settings_machine_and_command(tmp_path):
     run = Run("abc", allow_dirty=True)
     record = json.loads(run.write(tmp_path, searches=3).read_text())
