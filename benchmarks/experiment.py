@@ -10,6 +10,10 @@ its tables depend on, so they regenerate from it with one command.
     children: 10                    # K: queries per round
     budgets: [50, 100]              # query counts the endpoints are read at
     compare: {first: autosnap}      # optional `against: [...]`; default: every other
+    endpoints:                      # optional; a registered study must name them
+      primary: [test_regret, 100]   # (endpoint, queries): what the claim is made on
+      secondary: [[valid_regret, 50], [valid_regret, 100]]
+      alpha: 0.05                   # a Holm-adjusted p below it shows a difference
     settings: {...}                 # optional: YAML anchors the strategies share
     training: {data, train, max_len}  # the `demo` table's task, every key pinned
     strategies:
@@ -39,7 +43,7 @@ from autosnap.training.config import TrainConfig
 #: the table's grammar (max_len, min_len), not from a strategy
 EXPERIMENT_KEYS = ("rounds", "children", "seed", "max_len", "min_len")
 TOP_KEYS = {"description", "kind", "status", "tables", "seeds", "rounds", "children",
-            "budgets", "compare", "strategies", "settings", "training"}  # fmt: skip
+            "budgets", "compare", "strategies", "settings", "training", "endpoints"}  # fmt: skip
 STATUSES = ("exploration", "registered")
 
 
@@ -74,6 +78,15 @@ class Measurement:
 
 
 @dataclass(frozen=True)
+class Endpoints:
+    """What a registered study's claim is made on, fixed before it runs."""
+
+    primary: tuple[str, int]
+    secondary: tuple[tuple[str, int], ...]
+    alpha: float
+
+
+@dataclass(frozen=True)
 class Experiment:
     path: Path
     description: str
@@ -90,6 +103,8 @@ class Experiment:
     digest: str
     #: the demo table's data, train and max_len (None without a demo table)
     training: dict | None = None
+    #: the registered endpoints: primary and secondary (endpoint, queries), alpha
+    endpoints: Endpoints | None = None
 
     @property
     def name(self) -> str:
@@ -125,7 +140,8 @@ def load(path: str | Path) -> Experiment | Measurement:
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
         raise fail(unknown[0], f"unknown key, expected one of {sorted(TOP_KEYS)}")
-    missing = sorted(TOP_KEYS - {"compare", "status", "settings", "training"} - set(data))
+    missing = sorted(TOP_KEYS - {"compare", "status", "settings", "training", "endpoints"}
+                     - set(data))  # fmt: skip
     if missing:
         raise fail(missing[0], "missing")
     if data["kind"] != "search":
@@ -163,11 +179,42 @@ def load(path: str | Path) -> Experiment | Measurement:
     compare = data.get("compare") or {}
     if compare.get("first") and compare["first"] not in strategies:
         raise fail("compare.first", f"'{compare['first']}' is not a strategy")
+    endpoints = _endpoints(data.get("endpoints"), tuple(data["budgets"]), fail)
+    if status == "registered" and (endpoints is None or not compare.get("first")):
+        raise fail("endpoints" if endpoints is None else "compare.first",
+                   "a registered study names its endpoints and the strategy it tests")  # fmt: skip
     return Experiment(path, data["description"], status, tuple(data["tables"]),
                       tuple(range(first, last + 1)), data["rounds"], data["children"],
                       tuple(data["budgets"]), strategies, compare.get("first"),
                       tuple(compare["against"]) if compare.get("against") else None,
-                      hashlib.sha256(raw).hexdigest(), training)  # fmt: skip
+                      hashlib.sha256(raw).hexdigest(), training, endpoints)  # fmt: skip
+
+
+def _endpoints(raw: dict | None, budgets: tuple[int, ...], fail) -> Endpoints | None:
+    """The `endpoints:` section, each (endpoint, queries) checked against the protocol's
+    endpoints and the experiment's budgets."""
+    if raw is None:
+        return None
+    from benchmarks.protocol import ENDPOINTS
+
+    unknown = sorted(set(raw) - {"primary", "secondary", "alpha"})
+    if unknown or "primary" not in raw:
+        raise fail(f"endpoints.{unknown[0] if unknown else 'primary'}",
+                   "expected primary, secondary and alpha (primary is required)")  # fmt: skip
+
+    def one(where: str, pair) -> tuple[str, int]:
+        if (not isinstance(pair, list | tuple) or len(pair) != 2 or pair[0] not in ENDPOINTS
+                or pair[1] not in budgets):  # fmt: skip
+            raise fail(where, f"expected [endpoint, queries] with an endpoint of {ENDPOINTS} "
+                       f"and queries of the budgets {list(budgets)}, got {pair!r}")  # fmt: skip
+        return str(pair[0]), int(pair[1])
+
+    secondary = tuple(one(f"endpoints.secondary[{i}]", p)
+                      for i, p in enumerate(raw.get("secondary") or []))  # fmt: skip
+    alpha = raw.get("alpha", 0.05)
+    if not isinstance(alpha, float) or not 0 < alpha < 1:
+        raise fail("endpoints.alpha", f"expected a number between 0 and 1, got {alpha!r}")
+    return Endpoints(one("endpoints.primary", raw["primary"]), secondary, alpha)
 
 
 def search_config(exp: Experiment, strategy: str, seed: int, max_len: int, min_len: int

@@ -114,3 +114,23 @@ def holm(pairs_: pd.DataFrame, family: Sequence[str] = ("a", "b", "endpoint", "q
             running = max(running, min(1.0, (m - i) * out.at[idx, "p"]))
             out.at[idx, "p_holm"] = running
     return out
+
+
+def verdicts(pairs_: pd.DataFrame, endpoint: str, queries: int, alpha: float) -> pd.DataFrame:
+    """A registered comparison's reading, per row of `pairs_` at (endpoint, queries):
+    `result` is 'better' or 'worse' (for `a`, by the sign of the mean difference) where
+    Holm's p < alpha, else 'no difference'. Nothing else decides it."""
+    rows = pairs_[(pairs_["endpoint"] == endpoint) & (pairs_["queries"] == queries)].copy()
+    shown = rows["p_holm"] < alpha
+    rows["result"] = np.where(~shown, "no difference",
+                              np.where(rows["mean_diff"] < 0, "better", "worse"))  # fmt: skip
+    return rows
+
+
+def tally(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per comparison (a, b), the number of tables of each verdict (verdicts' rows)."""
+    counts = rows.groupby(["a", "b"])["result"].value_counts().unstack(fill_value=0)
+    for col in ("better", "worse", "no difference"):
+        if col not in counts:
+            counts[col] = 0
+    return counts[["better", "worse", "no difference"]].reset_index()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks import experiment
+from benchmarks import experiment, protocol
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -39,9 +39,48 @@ def fmt(v: float, digits: int = 4) -> str:
     return "-" if pd.isna(v) else f"{v:.{digits}f}"
 
 
+def registered_section(summary: pd.DataFrame, pairs: pd.DataFrame,
+                       ends: experiment.Endpoints) -> list[str]:  # fmt: skip
+    """The registered endpoints first: the primary one per table and comparison (both
+    strategies' mean ± sd, W/T/L, p, Holm's p, the difference, the verdict), then per
+    comparison how many tables each verdict holds, for every registered endpoint."""
+    lines = []
+    cell = {(r.table, r.strategy, r.queries, e): f"{fmt(getattr(r, e + '_mean'))} ± "
+            f"{fmt(getattr(r, e + '_std'))}" for r in summary.itertuples()
+            for e in protocol.ENDPOINTS}  # fmt: skip
+    endpoint, queries = ends.primary
+    rows = protocol.verdicts(pairs, endpoint, queries, ends.alpha)
+    shown = pd.DataFrame({
+        "table": rows["table"], "a": rows["a"], "b": rows["b"],
+        "a: mean ± sd": [cell.get((t, a, queries, endpoint), "-")
+                         for t, a in zip(rows["table"], rows["a"], strict=True)],
+        "b: mean ± sd": [cell.get((t, b, queries, endpoint), "-")
+                         for t, b in zip(rows["table"], rows["b"], strict=True)],
+        "W/T/L": [f"{w}/{t}/{lo}" for w, t, lo in zip(rows["wins"], rows["ties"],
+                                                      rows["losses"], strict=True)],
+        "p": rows["p"].map(lambda v: f"{v:.2g}"),
+        "Holm p": rows["p_holm"].map(lambda v: f"{v:.2g}"),
+        "difference [95 % CI]": [f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}]" for m, lo, hi in
+                                 zip(rows["mean_diff"], rows["ci_low"], rows["ci_high"],
+                                     strict=True)],
+        "a is": rows["result"]})  # fmt: skip
+    name = f"{endpoint.replace('_', ' ')} at {queries} queries"
+    lines += [f"**Primary endpoint: {name}** (lower is better; a difference is shown where "
+              f"Holm's p < {ends.alpha}):", "",
+              shown.sort_values(["b", "table"]).to_markdown(index=False), ""]  # fmt: skip
+    for i, (e, q) in enumerate([ends.primary, *ends.secondary]):
+        kind = "primary" if i == 0 else "secondary"
+        counts = protocol.tally(protocol.verdicts(pairs, e, q, ends.alpha))
+        lines += [f"**Tables per verdict, {e.replace('_', ' ')} at {q} queries** ({kind}):",
+                  "", counts.to_markdown(index=False), ""]  # fmt: skip
+    return lines
+
+
 def search_section(folder: Path, exp: experiment.Experiment) -> list[str]:
     lines = []
     summary = pd.read_csv(folder / "summary.csv")
+    if exp.endpoints is not None and (folder / "pairs.csv").exists():
+        lines += registered_section(summary, pd.read_csv(folder / "pairs.csv"), exp.endpoints)
     endpoints = ["valid_regret"] + (["test_regret"] if summary["test_regret_mean"].notna().any()
                                     else [])  # fmt: skip
     for e in endpoints:

@@ -52,6 +52,19 @@ def test_endpoints_are_both_regrets_at_the_budgets():
     assert protocol.query_counts(32, (16, 32)) == [16, 32]
 
 
+def test_a_registered_verdict_needs_holms_p_below_alpha():
+    pairs = pd.DataFrame({"table": ["x", "y", "z", "x"], "a": "s", "b": ["t", "t", "t", "u"],
+                          "endpoint": "test_regret", "queries": 100,
+                          "p_holm": [0.01, 0.2, 0.04, 0.049],
+                          "mean_diff": [-0.1, -0.3, 0.02, 0.0001]})  # fmt: skip
+    rows = protocol.verdicts(pairs, "test_regret", 100, 0.05)
+    assert list(rows["result"]) == ["better", "no difference", "worse", "worse"]
+    assert protocol.verdicts(pairs, "valid_regret", 100, 0.05).empty
+    counts = protocol.tally(rows).set_index("b")
+    assert counts.loc["t", ["better", "worse", "no difference"]].tolist() == [1, 1, 1]
+    assert counts.loc["u", ["better", "worse", "no difference"]].tolist() == [0, 1, 0]
+
+
 def test_holm_adjusts_across_the_tables_of_one_comparison():
     pairs = pd.DataFrame({"table": ["x", "y", "z", "x"], "a": "s", "b": ["t", "t", "t", "u"],
                           "endpoint": "valid_regret", "queries": 100,
@@ -128,6 +141,11 @@ def test_an_experiment_runs_every_search_and_resumes_where_it_stopped(toy_table,
         ({"seeds": None, "tables": ["snapbench"]}, "seeds: missing"),
         ({"kind": "measures"}, "kind: expected 'search' or 'measure'"),
         ({"tables": ["demo"]}, "training: the demo table needs data, train and max_len"),
+        ({"status": "registered"}, "endpoints: a registered study names its endpoints"),
+        ({"endpoints": {"primary": ["test_regret", 70]}},
+         "endpoints.primary: expected [endpoint, queries]"),
+        ({"endpoints": {"primary": ["test_regret", 100], "alpha": 2.0}},
+         "endpoints.alpha: expected a number between 0 and 1"),
     ],
 )  # fmt: skip
 def test_an_experiment_file_pins_every_setting(tmp_path, change, message):
@@ -234,6 +252,22 @@ def test_the_command_line_runs_an_experiment(toy_table, tmp_path):
     assert subprocess.run(r.args, cwd=ROOT, capture_output=True).returncode == 0
     text = results_page.write(tmp_path / "results.md", tmp_path).read_text()
     assert "(1 of 1 searches resumed from an earlier run)" in text
+
+
+def test_a_registered_study_leads_its_section_with_its_endpoints(toy_table, tmp_path):
+    ends = {"primary": ["test_regret", 12], "secondary": [["valid_regret", 8]], "alpha": 0.05}
+    exp = toy_experiment(tmp_path, toy_table, status="registered", endpoints=ends)
+    assert exp.endpoints == experiment.Endpoints(("test_regret", 12), (("valid_regret", 8),), 0.05)
+    out = tmp_path / "results" / "study"
+    done = harness.run(exp, out, 1, tmp_path / "work")
+    Run(exp.digest, allow_dirty=True).write(out, experiment=str(exp.path), **done)
+    text = results_page.write(tmp_path / "results.md", tmp_path / "results").read_text()
+    assert "## study (registered)" in text
+    primary = text.index("**Primary endpoint: test regret at 12 queries**")
+    assert primary < text.index("**valid regret** (mean")  # before the full tables
+    assert "**Tables per verdict, valid regret at 8 queries** (secondary)" in text
+    row = next(line for line in text.splitlines() if "toy.parquet | autosnap | evolution" in line)
+    assert row.count("±") == 2 and row.rstrip(" |").endswith(("better", "worse", "difference"))
 
 
 def test_a_measurement_runs_with_its_pinned_arguments(tmp_path):
