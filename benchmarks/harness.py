@@ -175,7 +175,8 @@ def plot_regret(curves: pd.DataFrame, best: pd.DataFrame, path: Path) -> None:
     names = list(best.index)
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.8), squeeze=False)
     strategies = sorted(curves["strategy"].unique())
-    colour = dict(zip(strategies, plt.get_cmap("tab10").colors, strict=False))
+    palette = plt.get_cmap("tab10" if len(strategies) <= 10 else "tab20").colors
+    colour = {s: palette[i % len(palette)] for i, s in enumerate(strategies)}  # a grid: > 10
     for ax, name in zip(axes[0], names, strict=True):
         df = curves[curves["table"] == name]
         regret = best.at[name, "best_valid"] - df["best_valid"]

@@ -300,3 +300,13 @@ def test_an_incomplete_table_is_searched_inside_its_members():
     outside = next(" ".join(s) for s in gr.sample_unique(full.grammar, 500, seed=1, min_len=5)
                    if full.grammar.key(s) not in sparse.lookup.index)  # fmt: skip
     assert not gr.is_valid(sparse.grammar, outside.split())
+
+
+def test_the_regret_figure_draws_a_grid_of_more_strategies_than_colours(tmp_path):
+    names = [f"s{i}" for i in range(15)]  # baselines.yaml compares 15
+    curves = pd.DataFrame([{"table": "t", "strategy": s, "seed": seed, "queries": q,
+                            "best_valid": 0.5 + 0.01 * q}
+                           for s in names for seed in (0, 1) for q in (1, 2)])  # fmt: skip
+    harness.plot_regret(curves, pd.DataFrame({"best_valid": [0.6]}, index=["t"]),
+                        tmp_path / "r.png")  # fmt: skip
+    assert (tmp_path / "r.png").stat().st_size > 0
