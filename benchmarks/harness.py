@@ -15,7 +15,8 @@ The results folder benchmarks/results/<experiment>/ gets:
   table's top 10 %, mean per round;
 - regret.png, and run.json (provenance; `resumed` counts the searches taken from the
   work folder, whose time the wall time does not hold; `search_seconds` sums every
-  search's own time, across the runs that made them: the study's compute on one core).
+  search's own time, across the runs that made them: the study's compute on one core;
+  absent when some search was written before searches were timed).
 """
 
 from __future__ import annotations
@@ -120,15 +121,16 @@ def run(exp: Experiment, out: Path, cores: int, work: Path | None = None) -> dic
             t, s, seed = running[fut]
             print(f"{i}/{len(todo)} {t} {s} seed {seed} ({time.perf_counter() - start:.0f} s)",
                   flush=True)  # fmt: skip
-    curves, predictor, seconds = [], [], 0.0
+    curves, predictor, seconds = [], [], []
     for (t, s, seed), path in paths.items():
         done = json.loads(path.read_text())
         keys = {"table": t, "strategy": s, "seed": seed}
         curves += [{**keys, **row} for row in done["curve"]]
         predictor += [{**keys, **row} for row in done["predictor"]]
-        seconds += done.get("seconds", 0.0)  # searches written before it was recorded: 0
+        seconds += [done["seconds"]] if "seconds" in done else []  # older searches: untimed
     done = write_tables(exp, pd.DataFrame(curves), pd.DataFrame(predictor), out)
-    return {**done, "resumed": len(jobs) - len(todo), "search_seconds": round(seconds)}
+    timed = {"search_seconds": round(sum(seconds))} if len(seconds) == len(paths) else {}
+    return {**done, "resumed": len(jobs) - len(todo), **timed}
 
 
 def best_of(exp: Experiment, name: str, curves: pd.DataFrame) -> dict:
