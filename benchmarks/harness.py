@@ -6,7 +6,8 @@ what its result depends on (its settings, the table, the seed and the search cod
 an interrupted run resumes and a changed setting or search never reuses a stale search.
 
 The results folder benchmarks/results/<experiment>/ gets:
-- curves.csv: per search and query, the best validation value so far and its test value;
+- curves.csv.gz: per search and query, the best validation value so far and its test
+  value (compressed: a grid of thousands of searches writes hundreds of thousands of rows);
 - endpoints.csv: both regrets per search at each budget (protocol.endpoints);
 - summary.csv: their mean and sd per table, strategy and budget;
 - pairs.csv: the comparisons, with W/T/L, p, Holm's p across tables, mean difference
@@ -147,7 +148,8 @@ def write_tables(exp: Experiment, curves: pd.DataFrame, predictor: pd.DataFrame,
                  ) -> dict:  # fmt: skip
     """The protocol's tables and figure from the curves (module docstring)."""
     out.mkdir(parents=True, exist_ok=True)
-    curves.to_csv(out / "curves.csv", index=False)  # full precision: pairs stay exact
+    # full precision (pairs stay exact); no time stamp in the gzip header: same bytes again
+    curves.to_csv(out / "curves.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     best = pd.DataFrame([best_of(exp, t, curves) for t in exp.tables]).set_index("table")
     at = protocol.query_counts(int(curves["queries"].max()), exp.budgets)
     ends = protocol.endpoints(curves, best, at)

@@ -107,7 +107,7 @@ def test_an_experiment_runs_every_search_and_resumes_where_it_stopped(toy_table,
     work, out = tmp_path / "work", tmp_path / "out"
     first = harness.run(exp, out, 1, work)
     assert (first["searches"], first["resumed"]) == (4, 0) and first["search_seconds"] >= 0
-    curves = pd.read_csv(out / "curves.csv")
+    curves = pd.read_csv(out / "curves.csv.gz")
     assert len(curves) == 4 * 12 and set(curves["strategy"]) == {"autosnap", "evolution"}
     by = curves.set_index(["strategy", "seed", "queries"])["best_valid"]
     # round 0 is the seed's, whatever the strategy: the pairs start equal
@@ -127,7 +127,10 @@ def test_an_experiment_runs_every_search_and_resumes_where_it_stopped(toy_table,
     times = [json.loads(f.read_text())["seconds"] for f in sorted(work.glob("*.json"))]
     assert again["search_seconds"] == round(sum(times)) and all(t > 0 for t in times)
     assert all(f.stat().st_mtime_ns == t for f, t in kept.items()) and files[0].exists()
-    pd.testing.assert_frame_equal(pd.read_csv(out / "curves.csv"), curves)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "curves.csv.gz"), curves)
+    written = (out / "curves.csv.gz").read_bytes()
+    harness.run(exp, out, 1, work)
+    assert (out / "curves.csv.gz").read_bytes() == written  # no time stamp: same bytes
     # another setting is another search: nothing of the first is reused
     harness.run(toy_experiment(tmp_path, toy_table, children=3, budgets=[6, 9]), out, 1, work)
     assert len(list(work.glob("*.json"))) == 8
