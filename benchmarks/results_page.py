@@ -39,6 +39,23 @@ def fmt(v: float, digits: int = 4) -> str:
     return "-" if pd.isna(v) else f"{v:.{digits}f}"
 
 
+#: the formatted columns of a comparison (comparison_cells)
+CELLS = ["W/T/L", "p", "Holm p", "difference [95 % CI]"]
+
+
+def comparison_cells(pairs: pd.DataFrame) -> pd.DataFrame:
+    """`pairs` with CELLS added: W/T/L, p and Holm's p to 2 digits, the difference with
+    its 95 % interval."""
+    counts = zip(pairs["wins"], pairs["ties"], pairs["losses"], strict=True)
+    spans = zip(pairs["mean_diff"], pairs["ci_low"], pairs["ci_high"], strict=True)
+    return pairs.assign(**{
+        "W/T/L": [f"{w}/{t}/{lo}" for w, t, lo in counts],
+        "p": pairs["p"].map(lambda v: f"{v:.2g}"),
+        "Holm p": pairs["p_holm"].map(lambda v: f"{v:.2g}"),
+        "difference [95 % CI]": [f"{fmt(m)} [{fmt(a)}, {fmt(b)}]" for m, a, b in spans],
+    })  # fmt: skip
+
+
 def registered_section(summary: pd.DataFrame, pairs: pd.DataFrame,
                        ends: experiment.Endpoints) -> list[str]:  # fmt: skip
     """The registered endpoints first: the primary one per table and comparison (both
@@ -50,20 +67,13 @@ def registered_section(summary: pd.DataFrame, pairs: pd.DataFrame,
             for e in protocol.ENDPOINTS}  # fmt: skip
     endpoint, queries = ends.primary
     rows = protocol.verdicts(pairs, endpoint, queries, ends.alpha)
-    shown = pd.DataFrame({
-        "table": rows["table"], "a": rows["a"], "b": rows["b"],
+    shown = comparison_cells(rows).assign(**{
         "a: mean ± sd": [cell.get((t, a, queries, endpoint), "-")
                          for t, a in zip(rows["table"], rows["a"], strict=True)],
         "b: mean ± sd": [cell.get((t, b, queries, endpoint), "-")
                          for t, b in zip(rows["table"], rows["b"], strict=True)],
-        "W/T/L": [f"{w}/{t}/{lo}" for w, t, lo in zip(rows["wins"], rows["ties"],
-                                                      rows["losses"], strict=True)],
-        "p": rows["p"].map(lambda v: f"{v:.2g}"),
-        "Holm p": rows["p_holm"].map(lambda v: f"{v:.2g}"),
-        "difference [95 % CI]": [f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}]" for m, lo, hi in
-                                 zip(rows["mean_diff"], rows["ci_low"], rows["ci_high"],
-                                     strict=True)],
         "a is": rows["result"]})  # fmt: skip
+    shown = shown[["table", "a", "b", "a: mean ± sd", "b: mean ± sd", *CELLS, "a is"]]
     name = f"{endpoint.replace('_', ' ')} at {queries} queries"
     lines += [f"**Primary endpoint: {name}** (lower is better; a difference is shown where "
               f"Holm's p < {ends.alpha}):", "",
@@ -78,9 +88,9 @@ def registered_section(summary: pd.DataFrame, pairs: pd.DataFrame,
 
 def search_section(folder: Path, exp: experiment.Experiment) -> list[str]:
     lines = []
-    summary = pd.read_csv(folder / "summary.csv")
-    if exp.endpoints is not None and (folder / "pairs.csv").exists():
-        lines += registered_section(summary, pd.read_csv(folder / "pairs.csv"), exp.endpoints)
+    summary, pairs = pd.read_csv(folder / "summary.csv"), pd.read_csv(folder / "pairs.csv")
+    if exp.endpoints is not None:
+        lines += registered_section(summary, pairs, exp.endpoints)
     endpoints = ["valid_regret"] + (["test_regret"] if summary["test_regret_mean"].notna().any()
                                     else [])  # fmt: skip
     for e in endpoints:
@@ -90,20 +100,11 @@ def search_section(folder: Path, exp: experiment.Experiment) -> list[str]:
                                  aggfunc="first")  # fmt: skip
         lines += [f"**{e.replace('_', ' ')}** (mean ± sd over {int(summary['seeds'].max())} "
                   "seeds):", "", table.reset_index().to_markdown(index=False), ""]  # fmt: skip
-    pairs = pd.read_csv(folder / "pairs.csv")
     if len(pairs):
-        counts = zip(pairs["wins"], pairs["ties"], pairs["losses"], strict=True)
-        pairs["W/T/L"] = [f"{w}/{t}/{lo}" for w, t, lo in counts]
-        pairs["difference [95 % CI]"] = [f"{fmt(m)} [{fmt(a)}, {fmt(b)}]" for m, a, b in
-                                         zip(pairs["mean_diff"], pairs["ci_low"],
-                                             pairs["ci_high"], strict=True)]  # fmt: skip
-        pairs["p"] = pairs["p"].map(lambda v: f"{v:.2g}")
-        pairs["Holm p"] = pairs["p_holm"].map(lambda v: f"{v:.2g}")
-        shown = pairs[pairs["seeds"] > 0]
-        cols = ["table", "queries", "endpoint", "a", "b", "W/T/L", "p", "Holm p",
-                "difference [95 % CI]"]  # fmt: skip
+        shown = comparison_cells(pairs[pairs["seeds"] > 0])
         lines += ["**Comparisons** (a against b; negative difference: a better):", "",
-                  shown[cols].to_markdown(index=False), ""]  # fmt: skip
+                  shown[["table", "queries", "endpoint", "a", "b", *CELLS]]
+                  .to_markdown(index=False), ""]  # fmt: skip
     if (folder / "predictor.csv").exists():
         pred = pd.read_csv(folder / "predictor.csv")
         mean = (pred.groupby(["table", "strategy"])[["tau_next", "tau_top10"]].mean()
