@@ -42,6 +42,8 @@ class DataConfig:
     patches_per_image: int = 1
     #: import: fewest images a split may have (an empty test split measures nothing)
     min_images_per_split: int = 2
+    #: import: invert every image after reading (processed radiographs, metal bright)
+    invert: bool = False
 
     def __post_init__(self) -> None:
         if len(self.patch) != 2 or min(self.patch) < 8:

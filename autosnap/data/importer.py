@@ -5,8 +5,9 @@ The pose table (CSV or Parquet) has one row per image with the columns
 `angle_deg` (in-plane axis angle, from +column towards +row) and `mm_per_px` (pixel
 size at the instrument); optional `split` (train/val/test) and `instrument`. Without
 tilt information the landmarks are placed in the image plane. Images (PNG, TIFF,
-DICOM, NumPy .npy) are scaled to [0, 1] by their value range and treated as
-transmitted fraction (metal dark); patches are cut exactly as for simulated data.
+DICOM, NumPy .npy) are scaled to [0, 1] and read as transmitted intensity (metal
+dark; `data.invert` for images stored the other way); patches are cut exactly as for
+simulated data. An empty `mm_per_px` of a DICOM image comes from its header.
 """
 
 from __future__ import annotations
@@ -17,31 +18,36 @@ import numpy as np
 import pandas as pd
 
 from autosnap.data.config import SPLITS, DataConfig
+from autosnap.data.dicom import dicom_spacing, read_dicom
 from autosnap.data.patches import cut_patch, perturb_estimate, to_patch
 from autosnap.data.pose import in_plane_angle
 from autosnap.data.pose_table import SPLIT_FRACTIONS, DataImportError, read_poses
+from autosnap.progress import log
 from autosnap.sim.fluoro import LANDMARKS_MM
 from autosnap.tables import DATA_COLUMNS, write_table
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".dcm", ".npy")
 
 
-def read_image(path: Path) -> np.ndarray:
-    """A grayscale image as float64 scaled to [0, 1] by its dtype range (or its max)."""
+def read_image(path: Path, invert: bool = False) -> np.ndarray:
+    """A grayscale image as float64 in [0, 1], transmitted intensity (metal dark): PNG,
+    TIFF and .npy scaled by their integer type's range (floats by their maximum), DICOM
+    through its modality and VOI transforms (autosnap.data.dicom); `invert` turns a
+    processed radiograph with metal bright the project's way round."""
     if not path.exists():
         raise DataImportError(f"{path}: image file not found")
     suffix = path.suffix.lower()
+    if suffix == ".dcm":
+        try:
+            image = read_dicom(path)
+        except DataImportError:
+            raise
+        except Exception as e:
+            raise DataImportError(f"{path}: unreadable DICOM ({e})") from e
+        return 1.0 - image if invert else image
     try:
         if suffix == ".npy":
             arr = np.load(path)
-        elif suffix == ".dcm":
-            try:
-                import pydicom
-            except ModuleNotFoundError as e:
-                raise DataImportError(
-                    f"{path}: reading DICOM needs the dicom extra: pip install -e '.[dicom]'"
-                ) from e
-            arr = pydicom.dcmread(path).pixel_array
         elif suffix in (".png", ".tif", ".tiff"):
             from PIL import Image
 
@@ -58,7 +64,32 @@ def read_image(path: Path) -> np.ndarray:
     if arr.ndim != 2:
         raise DataImportError(f"{path}: expected a 2-D grayscale image, got shape {arr.shape}")
     scale = np.iinfo(arr.dtype).max if np.issubdtype(arr.dtype, np.integer) else arr.max()
-    return arr.astype(np.float64) / max(float(scale), 1e-12)
+    image = arr.astype(np.float64) / max(float(scale), 1e-12)
+    return 1.0 - image if invert else image
+
+
+def fill_spacing(table: pd.DataFrame, images_dir: Path, poses: Path) -> pd.DataFrame:
+    """Rows whose `mm_per_px` is empty take it from their DICOM header (PixelSpacing, or
+    ImagerPixelSpacing over the magnification), and the log says so; an empty one that
+    no header fills is an error naming the row."""
+    empty = table["mm_per_px"].isna()
+    if not empty.any():
+        return table
+    table = table.copy()
+    sources: dict[str, int] = {}
+    for i in table.index[empty]:
+        file = images_dir / str(table.at[i, "file"])
+        found = dicom_spacing(file) if file.suffix.lower() == ".dcm" else None
+        if found is None:
+            raise DataImportError(f"{poses}: row {i} ({table.at[i, 'file']}): mm_per_px is "
+                                  "empty and the image has no PixelSpacing or "
+                                  "ImagerPixelSpacing to take it from")  # fmt: skip
+        table.at[i, "mm_per_px"], tag = found
+        sources[tag] = sources.get(tag, 0) + 1
+    for tag, n in sources.items():
+        log.info("%s: mm_per_px of %d image(s) taken from their DICOM %s (the pixel size at "
+                 "the instrument: check it against a known length)", poses, n, tag)  # fmt: skip
+    return table
 
 
 def pose_landmarks(r: pd.Series) -> np.ndarray:
@@ -77,7 +108,7 @@ def import_dataset(cfg: DataConfig, out_dir: str | Path) -> dict[str, Path]:
     SPLIT_FRACTIONS. Every image is checked, and every split must have
     `min_images_per_split` images, before anything is written."""
     images_dir, poses, out_dir = Path(cfg.images), Path(cfg.poses), Path(out_dir)
-    table = read_poses(poses)
+    table = fill_spacing(read_poses(poses), images_dir, poses)
     rng = np.random.default_rng(cfg.seed)
     if "split" not in table.columns:
         table["split"] = rng.choice(SPLITS, size=len(table), p=SPLIT_FRACTIONS)
@@ -93,7 +124,7 @@ def import_dataset(cfg: DataConfig, out_dir: str | Path) -> dict[str, Path]:
         )
     rows = []
     for i, r in table.iterrows():
-        image = read_image(images_dir / str(r.file))
+        image = read_image(images_dir / str(r.file), cfg.invert)
         h, w = image.shape
         if not (0 <= r.col < w and 0 <= r.row < h):
             raise DataImportError(

@@ -13,7 +13,7 @@ from autosnap.config import from_dict
 from autosnap.data.config import DataConfig
 from autosnap.data.dataset import Renderer, make_dataset
 from autosnap.data.figures import anatomy_figure, data_examples, examples_figure
-from autosnap.data.importer import import_dataset, pose_landmarks, read_image
+from autosnap.data.importer import fill_spacing, import_dataset, pose_landmarks, read_image
 from autosnap.data.pose_table import read_poses
 from autosnap.sim.anatomy import ct_overview
 from autosnap.tables import read_table
@@ -40,8 +40,9 @@ def _import_data(cfg: DataConfig, out_dir: Path) -> dict[str, Path]:
     """`data.source: import`: the tables from the user's images and pose table, and the
     examples figure with the first image of the pose table."""
     paths = import_dataset(cfg, out_dir)
-    first = read_poses(Path(cfg.poses)).iloc[0]
-    full = read_image(Path(cfg.images) / str(first.file))
+    first = fill_spacing(read_poses(Path(cfg.poses)).head(1), Path(cfg.images),
+                         Path(cfg.poses)).iloc[0]  # fmt: skip
+    full = read_image(Path(cfg.images) / str(first.file), cfg.invert)
     train = read_table(paths["train"])
     title = (f"imported {first.file}, {full.shape[0]}x{full.shape[1]} px, "
              f"{first.mm_per_px:.2f} mm/px; {len(train)} train patches")  # fmt: skip
