@@ -116,10 +116,11 @@ def examples_figure(
 def anatomy_figure(
     renderer: Renderer, path: str | Path, overview: np.ndarray | None = None, n: int = 4
 ) -> Path:
-    """The first `n` backgrounds of the bank as radiographs (attenuation bright: bone
-    white, lung and air dark), after `overview` (a CT's whole-volume projection,
-    sim.anatomy.ct_overview) when there is one: the check that a CT is projected the
-    right way round, head up, spine down the middle and ribs across."""
+    """The first `n` backgrounds of the bank as transmitted intensity, the project's one
+    convention (bone and metal dark, lung and air bright, as the network sees them),
+    after `overview` (a CT's whole-volume projection, sim.anatomy.ct_overview) when
+    there is one: the check that a CT is projected the right way round, head up, spine
+    down the middle and ribs across."""
     cfg = renderer.cfg
     source = "procedural phantom" if cfg.anatomy == "procedural" else Path(cfg.anatomy).name
     panels = [(f"background {k}", renderer.bank[k]) for k in range(min(n, len(renderer.bank)))]
@@ -128,11 +129,30 @@ def anatomy_figure(
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6), squeeze=False)
     for ax, (title, att) in zip(axes[0], panels, strict=True):
         lo, hi = np.percentile(att, [0.5, 99.5])
-        ax.imshow(np.clip((att - lo) / max(hi - lo, 1e-6), 0, 1), cmap="gray")
+        ax.imshow(np.clip((hi - att) / max(hi - lo, 1e-6), 0, 1), cmap="gray")
         ax.set_title(title, fontsize=8)
         ax.axis("off")
     mm = cfg.geometry.mm_per_px(0.0)
     size = f"{cfg.geometry.height}x{cfg.geometry.width} px"
-    fig.suptitle(f"anatomy: {source}, {size} at {mm:.2f} mm/px (radiograph display: "
-                 "attenuation bright)", fontsize=9)  # fmt: skip
+    fig.suptitle(f"anatomy: {source}, {size} at {mm:.2f} mm/px (transmitted intensity: "
+                 "bone dark, lung bright)", fontsize=9)  # fmt: skip
+    return save(fig, path)
+
+
+def poses_figure(images: list[tuple[str, np.ndarray, np.ndarray, str]], path: str | Path,
+                 cols: int = 4) -> Path:  # fmt: skip
+    """Whole images with the pose table's landmarks drawn on them (name, image,
+    landmarks (6, 2), instrument): the check `autosnap data check` asks a user to look
+    at before a long run. A wrong angle convention or pixel size shows at once."""
+    rows = int(np.ceil(len(images) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, (name, image, landmarks, instrument) in zip(axes.ravel(), images, strict=False):
+        ax.imshow(display(image), cmap="gray")
+        draw_landmarks(ax, landmarks)
+        ax.set_title(f"{name} ({instrument})", fontsize=8)
+    fig.suptitle("pose table on its images: (0, 0) red, the axis towards the tip through "
+                 "orange and yellow", fontsize=9)  # fmt: skip
+    landmark_legend(fig)
     return save(fig, path)

@@ -149,3 +149,36 @@ def test_the_cli_import_splits_as_the_workflow_does(tmp_path):
     assert r.returncode == 0, r.stderr
     x, _, _ = load_split(tmp_path / "out/test.parquet")
     assert x.shape == (4 * 3, 1, 20, 40)
+
+
+def test_data_check_counts_draws_and_warns_before_a_long_run(tmp_path):
+    """`autosnap data check CONFIG` imports as the workflow does, prints the images and
+    patches per split and instrument, draws the poses on a sample into one PNG it names,
+    and warns when the patch does not suit the landmarks at the data's pixel size."""
+    cmd = [AUTOSNAP, "data", "check", "config/own_data.yaml", "--out", str(tmp_path / "a")]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert "train      drill       8      192" in r.stdout, r.stdout
+    assert "per split: train 16 images / 384 patches, val 4 images / 96 patches" in r.stdout
+    assert "warning" not in r.stdout
+    png = tmp_path / "a/poses.png"
+    assert f"poses drawn on 8 images: {png}" in r.stdout and png.stat().st_size > 0
+    assert not (ROOT / "data_check").exists()
+    for patch, says in (([8, 16], "is too small at"), ([96, 192], "is large for")):
+        (tmp_path / "c.yaml").write_text(
+            (ROOT / "config/own_data.yaml").read_text().replace("[24, 46]", str(patch))
+        )
+        r = subprocess.run([*cmd[:3], str(tmp_path / "c.yaml"), "--out", str(tmp_path / "b")],
+                           capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+        assert (
+            r.returncode == 0 and f"warning: data.patch {patch[0]}x{patch[1]} px {says}" in r.stdout
+        )
+    r = subprocess.run([*cmd[:3], "config/smoke.yaml"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "data.source is not 'import'" in r.stderr
+
+
+def test_data_import_needs_an_output_folder():
+    """`data import` never defaults to the workflow's results/data, which prepare_data owns."""
+    r = subprocess.run([AUTOSNAP, "data", "import", "--images", "x", "--poses", "y"],
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 2 and "--out" in r.stderr
