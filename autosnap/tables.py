@@ -23,9 +23,19 @@ CHILD_COLUMNS = [
     "position_err_mm", "angle_err_deg", "params", "macs", "latency_ms", "train_seconds",
     "epochs", "seed", "device", "error",
 ]  # fmt: skip
-#: What a child scored on the test split as well adds (SNAP-Bench's table; a search
-#: never looks at the test split).
-TEST_COLUMNS = ["test_value", "test_landmark_err_mm"]
+
+
+def also_columns(split: str) -> list[str]:
+    """What a training scored on a second split as well adds to its row."""
+    return [f"{split}_value", f"{split}_landmark_err_mm"]
+
+
+#: A child scored on the test split as well (SNAP-Bench's table; a search never looks
+#: at the test split).
+TEST_COLUMNS = also_columns("test")
+#: A final training scored on the validation split as well: what the final stage picks
+#: the model to export by, so the test split stays the report's.
+VAL_COLUMNS = also_columns("val")
 DATA_COLUMNS = [
     "sample", "split", "instrument", "image", "height", "width", "landmarks", "mm_per_px",
     "x_mm", "y_mm", "z_mm", "angle_deg", "tilt_deg", "est_row", "est_col", "est_angle_deg",

@@ -93,7 +93,7 @@ def train_children(
     score on the test split as well (SNAP-Bench)."""
     cfg = train_config(train, **overrides)
     return train_slots(proposals, slots, outputs, data_dir, cfg, max_len, evaluate, cache_dir,
-                       attempt, test)  # fmt: skip
+                       attempt, "test" if test else None)  # fmt: skip
 
 
 def train_snap(

@@ -17,7 +17,7 @@ import fcntl
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -84,16 +84,62 @@ def gpu_of_this_process() -> int:
     return index
 
 
+#: What Slurm sets in a job (or step) that was given GPUs.
+SLURM_GPU_VARIABLES = ("SLURM_STEP_GPUS", "SLURM_JOB_GPUS", "SLURM_GPUS_ON_NODE")
+
+
+def slurm_gpus() -> str | None:
+    """`NAME=value` of the first Slurm variable saying this job was given GPUs; None
+    outside a GPU job."""
+    for name in SLURM_GPU_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if value and value != "0":
+            return f"{name}={value}"
+    return None
+
+
+def job_device(configured: str, resources: Mapping[str, object]) -> str:
+    """The device a training job asks for: `cuda` where the job's resources request GPUs
+    (`gpu`, or a `gres` naming one) and the config says `auto`, so a GPU job never falls
+    back to the CPU in silence."""
+    asked = int(resources.get("gpu", 0) or 0) > 0 or "gpu" in str(resources.get("gres", ""))
+    return "cuda" if configured == "auto" and asked else configured
+
+
+def _no_cuda_reason() -> str:
+    if torch.version.cuda is None:
+        return f"this torch ({torch.__version__}) is a CPU-only build"
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    shown = "unset" if visible is None else f"'{visible}'"
+    return (f"torch {torch.__version__} (CUDA {torch.version.cuda}) finds no usable GPU "
+            f"(CUDA_VISIBLE_DEVICES {shown}; check the driver with nvidia-smi)")  # fmt: skip
+
+
 def select_device(preference: str = "auto") -> torch.device:
-    """`auto` (CUDA when available), `cpu`, `cuda` (a GPU of its own) or `cuda:N`."""
+    """`auto` (CUDA when available), `cpu`, `cuda` (a GPU of its own) or `cuda:N`.
+
+    Inside a Slurm job that was given GPUs, `auto` means `cuda`: a job that booked a GPU
+    and cannot use it fails here, naming why, instead of training for days on the CPU."""
     if preference == "cpu":
         return torch.device("cpu")
     if preference not in ("auto", "cuda") and not preference.startswith("cuda:"):
         raise InputError(f"device must be auto, cpu, cuda or cuda:N, got '{preference}'")
     if not torch.cuda.is_available():
-        if preference == "auto":
+        given = slurm_gpus()
+        if preference == "auto" and given is None:
             return torch.device("cpu")
-        raise InputError(f"device '{preference}' asked for, but CUDA is not available")
+        asked = f"device '{preference}' asked for" if given is None else (
+            f"this Slurm job was given GPUs ({given})")  # fmt: skip
+        raise InputError(f"{asked}, but CUDA is not available: {_no_cuda_reason()}; "
+                         "set train.device: cpu to train on the CPU on purpose")  # fmt: skip
     if preference.startswith("cuda:"):
         return torch.device(preference)
     return torch.device(f"cuda:{gpu_of_this_process()}")
+
+
+def describe_device(device: torch.device) -> str:
+    """The device a job trains on, as its log names it: the GPU's model, or the CPU's
+    thread count."""
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({torch.get_num_threads()} threads)"

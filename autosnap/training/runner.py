@@ -20,11 +20,11 @@ from autosnap.errors import InputError
 from autosnap.models.factory import Architecture, build_model
 from autosnap.progress import log
 from autosnap.space.snap import Snap
-from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS, TEST_COLUMNS, read_table, write_table
+from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS, also_columns, read_table, write_table
 from autosnap.training.checkpoint import save_checkpoint
 from autosnap.training.child_cache import KILL_LIMIT, CachedChild, ChildCache
 from autosnap.training.config import TrainConfig
-from autosnap.training.device import select_device
+from autosnap.training.device import describe_device, select_device
 from autosnap.training.trainer import Split, load_splits, result_row, train_child
 
 
@@ -35,13 +35,20 @@ class _Session:
     device: torch.device
     train_split: Split
     eval_split: Split
-    test_split: Split | None
+    also: tuple[str, Split] | None
 
     @classmethod
-    def open(cls, cfg: TrainConfig, data_dir: str | Path, evaluate: str, test: bool) -> _Session:
-        device = select_device(cfg.device)
-        test_split = Split.load(Path(data_dir) / "test.parquet", device) if test else None
-        return cls(device, *load_splits(data_dir, device, evaluate), test_split)
+    def open(cls, cfg: TrainConfig, data_dir: str | Path, evaluate: str, also: str | None
+             ) -> _Session:  # fmt: skip
+        try:
+            device = select_device(cfg.device)
+        except InputError as e:  # the job fails; its log says why in one line
+            log.error("%s", e)
+            raise
+        log.info("training on %s", describe_device(device))
+        second = None if also is None else (also, Split.load(Path(data_dir) / f"{also}.parquet",
+                                                             device))  # fmt: skip
+        return cls(device, *load_splits(data_dir, device, evaluate), second)
 
 
 def train_snaps(
@@ -55,18 +62,19 @@ def train_snaps(
     cache_dir: str | Path | None = None,
     weights: Sequence[str | Path] | None = None,
     attempt: int = 1,
-    test: bool = False,
+    also: str | None = None,
 ) -> list[dict]:
     """Train architectures one after another with `cfg` (its seed included), scored on
-    `evaluate`, and with `test` on the test split too (columns + TEST_COLUMNS); one
+    `evaluate`, and with `also` on that split too (columns + also_columns(also)); one
     table each, and with `weights` one checkpoint each. `attempt` is the job's attempt
     in this run (Snakemake's; 1 unless it is a retry)."""
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     data_files = [Path(data_dir) / "train.parquet", Path(data_dir) / f"{evaluate}.parquet"]
-    if test:
-        data_files.append(Path(data_dir) / "test.parquet")
-        columns = [*columns, *TEST_COLUMNS]
+    extra = [] if also is None else also_columns(also)
+    if also is not None:
+        data_files.append(Path(data_dir) / f"{also}.parquet")
+        columns = [*columns, *(c for c in extra if c not in columns)]
     cache = ChildCache(cache_dir) if cache_dir is not None else None
     weights = [None if w is None else Path(w) for w in weights or [None] * len(archs)]
     session: _Session | None = None
@@ -78,10 +86,10 @@ def train_snaps(
             if row is not None:
                 log.info("%s: taken from %s (trained before)", arch.text, cached.table)
             else:
-                session = session or _Session.open(cfg, data_dir, evaluate, test)
+                session = session or _Session.open(cfg, data_dir, evaluate, also)
                 row = _train_one(arch, meta, cfg, session, cached, wout, attempt)
         # a cached row may come from another job; a child that did not train has no scores
-        row = {**dict.fromkeys(TEST_COLUMNS, np.nan), **row, **meta, "snap": arch.text}
+        row = {**dict.fromkeys(extra, np.nan), **row, **meta, "snap": arch.text}
         write_table(pd.DataFrame([row])[list(columns)], out)
         rows.append(row)
     return rows
@@ -108,7 +116,7 @@ def _train_one(
         return result_row(arch, meta, cfg.seed, str(session.device), "killed", error, model, shape)
     try:
         row, model = train_child(arch, session.train_split, session.eval_split, cfg,
-                                 session.device, meta, session.test_split)  # fmt: skip
+                                 session.device, meta, session.also)  # fmt: skip
     except KeyboardInterrupt:  # Ctrl-C is not the child's fault: uncount it
         if cached:
             cached.uncount(starts)
@@ -136,7 +144,7 @@ def train_slots(
     evaluate: str = "val",
     cache_dir: str | Path | None = None,
     attempt: int = 1,
-    test: bool = False,
+    also: str | None = None,
 ) -> list[dict]:
     """Train the given slots of a proposals table (one chunk of a round)."""
     rows_in = read_table(proposals, PROPOSAL_COLUMNS).set_index("slot", drop=False)
@@ -149,4 +157,4 @@ def train_slots(
         for s in slots
     ]
     return train_snaps(snaps, metas, outputs, data_dir, cfg, evaluate, cache_dir=cache_dir,
-                       attempt=attempt, test=test)  # fmt: skip
+                       attempt=attempt, also=also)  # fmt: skip

@@ -217,11 +217,12 @@ def train_child(
     cfg: TrainConfig,
     device: torch.device,
     meta: dict | None = None,
-    test_split: Split | None = None,
+    also: tuple[str, Split] | None = None,
 ) -> tuple[dict, nn.Module | None]:
-    """Train one architecture with seed `cfg.seed` and score it on `eval_split` (and on
-    `test_split` too when given: TEST_COLUMNS, for SNAP-Bench's table); returns (result
-    row, trained model or None).
+    """Train one architecture with seed `cfg.seed` and score it on `eval_split`, and on
+    a second split too when `also` = (its name, the split) is given (`{name}_value`,
+    `{name}_landmark_err_mm`: the test split for SNAP-Bench's table, the validation split
+    for the final stage's choice of model); returns (result row, trained model or None).
 
     Training failures become the row's status (`diverged`, `oom`, `timeout`, `error`)
     with an empty value; bad arguments raise InputError before anything is trained."""
@@ -242,10 +243,11 @@ def train_child(
         if not math.isfinite(row["landmark_err_mm"]):
             raise ChildFailure("diverged", "predictions are not finite")
         row["value"] = value_of(row["landmark_err_mm"])
-        if test_split is not None:
-            pred = predict_landmarks(model, test_split, cfg, device)
-            err = pose_metrics(pred, test_split.landmarks, test_split.mm_per_px)["landmark_err_mm"]
-            row.update(test_landmark_err_mm=err, test_value=value_of(err))
+        if also is not None:
+            name, split = also
+            pred = predict_landmarks(model, split, cfg, device)
+            err = pose_metrics(pred, split.landmarks, split.mm_per_px)["landmark_err_mm"]
+            row.update({f"{name}_landmark_err_mm": err, f"{name}_value": value_of(err)})
         row["latency_ms"] = latency_ms(model, train_split.shape, device)
     except ChildFailure as e:
         row.update(status=e.status, error=str(e))

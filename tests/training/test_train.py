@@ -203,3 +203,34 @@ def test_log_lines_are_the_same_with_or_without_a_terminal(splits, caplog, monke
     lines = [r.getMessage() for r in caplog.records]
     assert sum("c3: epoch" in m for m in lines) == 2, lines
     assert sum(m.startswith("counting: ") for m in lines) == 2, lines
+
+
+@pytest.mark.parametrize("variable", ["SLURM_JOB_GPUS", "SLURM_STEP_GPUS", "SLURM_GPUS_ON_NODE"])
+def test_a_job_given_gpus_never_trains_on_the_cpu_in_silence(monkeypatch, variable):
+    """Inside a Slurm job that was given a GPU (what Slurm sets, simulated), `auto`
+    means CUDA: without a working one the job fails in one line that names the Slurm
+    variable and why CUDA is missing; outside such a job `auto` is still the CPU."""
+    from autosnap.errors import InputError
+    from autosnap.training.device import SLURM_GPU_VARIABLES, job_device, select_device
+
+    for name in SLURM_GPU_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert select_device("auto") == torch.device("cpu")
+    monkeypatch.setenv(variable, "2")
+    with pytest.raises(InputError, match=rf"Slurm job was given GPUs \({variable}=2\).*CPU-only"):
+        select_device("auto")
+    monkeypatch.delenv(variable)
+    with pytest.raises(InputError, match="device 'cuda' asked for, but CUDA is not available"):
+        select_device("cuda")
+    assert job_device("auto", {"gpu": 1}) == "cuda"
+    assert job_device("auto", {"gres": "gpu:a100:1"}) == "cuda"
+    assert job_device("auto", {"gpu": 0}) == "auto" and job_device("cpu", {"gpu": 1}) == "cpu"
+
+
+def test_the_job_log_names_the_device_it_trains_on(data_dir, tmp_path):
+    (tmp_path / "c.yaml").write_text("train: {steps: 2, width: 4, stages: 1, threads: 1}\n")
+    r = subprocess.run([AUTOSNAP, "train", "--snap", "c3", "--data", str(data_dir), "--config",
+                        str(tmp_path / "c.yaml"), "--out", str(tmp_path / "c.parquet")],
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "training on cpu (1 threads)" in r.stderr

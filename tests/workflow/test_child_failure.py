@@ -52,3 +52,22 @@ def test_a_child_that_kills_its_job_twice_is_recorded_and_the_round_goes_on(tmp_
     killed = history[history["status"] == "killed"].iloc[0]
     assert "died 2 times" in killed["error"] and killed["params"] > 0
     assert victim.read_text().split()[0] == "2"  # kept, and recording it is not a start
+
+
+def test_a_training_job_that_books_a_gpu_fails_without_one(tmp_path):
+    """With resources.gpus_per_child a training job asks for a GPU, and on a machine
+    without a working CUDA (this one) it fails in one line saying so, instead of
+    training on the CPU for days; the data it did not need to redo stays."""
+    cwd = workdir(tmp_path)
+    (cwd / "gpu.yaml").write_text("resources: {gpus_per_child: 1}\n")
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    r = subprocess.run(
+        [SNAKEMAKE, "--configfile", "config/smoke.yaml", "gpu.yaml", "--cores", "2",
+         "results/round_0/children/0.parquet"],
+        cwd=cwd, capture_output=True, text=True, env=env, timeout=HANG_S,
+    )  # fmt: skip
+    assert r.returncode != 0, r.stdout[-3000:]
+    log = (cwd / "results/logs/round_0/train_child_0.log").read_text()
+    assert "device 'cuda' asked for, but CUDA is not available" in log, log[-2000:]
+    assert (cwd / "results/data/train.parquet").exists()
+    assert not (cwd / "results/round_0/children/0.parquet").exists()

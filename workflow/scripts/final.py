@@ -4,6 +4,7 @@ from pathlib import Path
 
 from autosnap.pipeline.final import final_run
 from autosnap.progress import log_to_file
+from autosnap.training.device import job_device
 
 log_to_file(snakemake.log[0])
 final_run(
@@ -20,6 +21,8 @@ final_run(
     random_history=snakemake.input.get("random_history"),
     attempt=snakemake.resources.attempt,
     threads=snakemake.threads,
+    # a job that booked a GPU trains on it or fails: never on the CPU in silence
+    device=job_device(snakemake.params.train.get("device", "auto"), snakemake.resources),
 )
 if not Path(snakemake.output.weights).exists():
     # A failed candidate has no network; its row says why. The empty file keeps the

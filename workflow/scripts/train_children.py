@@ -3,6 +3,7 @@ process."""
 
 from autosnap.pipeline import stages
 from autosnap.progress import log_to_file
+from autosnap.training.device import job_device
 
 log_to_file(snakemake.log[0])
 stages.train_children(
@@ -16,4 +17,6 @@ stages.train_children(
     attempt=snakemake.resources.attempt,
     test=snakemake.params.test,
     threads=snakemake.threads,
+    # a job that booked a GPU trains on it or fails: never on the CPU in silence
+    device=job_device(snakemake.params.train.get("device", "auto"), snakemake.resources),
 )
