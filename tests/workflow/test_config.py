@@ -3,6 +3,7 @@ error, lint and format, and the schema's defaults and descriptions."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -163,3 +164,62 @@ def test_schema_defaults_equal_the_package_defaults():
         else:
             theirs = {k: v.get("default") for k, v in props[section]["properties"].items()}
         assert theirs == ours, section
+
+
+def test_a_group_job_stays_within_the_partitions_time_limit(tmp_path):
+    """With resources.max_job_minutes (the partition's limit) a group job's runtime, the
+    sum of its members', stays within it on every attempt; a group whose first attempt
+    cannot fit is refused before submission, in a line naming the keys to change."""
+    cwd = workdir(tmp_path)
+    site = yaml.safe_load((cwd / "config/site.example.yaml").read_text())
+    full = yaml.safe_load((cwd / "config/full.yaml").read_text())
+    per_job = full["resources"]["child_runtime_min"] * full["resources"]["chunk"]
+    profile = yaml.safe_load((cwd / "profiles/slurm/config.yaml").read_text())
+    members = int(dict(g.split("=") for g in profile["group-components"])["children_{round}"])
+    limit = site["resources"]["max_job_minutes"]
+    assert per_job * members <= limit < 2 * per_job * members  # a retry would not fit
+    r = snakemake(cwd, "-n", "--profile", "profiles/slurm", "--configfile", "config/full.yaml",
+                  "config/site.example.yaml")  # fmt: skip
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    groups = r.stdout.split("Group job ")[1:]
+    train = [g for g in groups if g.startswith("children_0")]
+    assert train, r.stdout[-3000:]
+    for group in train:
+        runtimes = [int(x) for x in re.findall(r"runtime=(\d+)", group)]
+        assert sum(runtimes) <= limit, group[:2000]
+    # a retry (attempt 2) asks for twice the time, capped at the group's share
+    tight = tmp_path / "tight.yaml"
+    tight.write_text(yaml.safe_dump({"resources": {"max_job_minutes": per_job * members - 1}}))
+    r = snakemake(cwd, "-n", "--profile", "profiles/slurm", "--configfile", "config/full.yaml",
+                  "config/site.example.yaml", str(tight))  # fmt: skip
+    assert r.returncode != 0
+    line = next(x for x in (r.stdout + r.stderr).splitlines() if "max_job_minutes" in x)
+    assert f"= {per_job * members} min, over resources.max_job_minutes" in line, line
+    assert "group-components: children_{round}=N" in line, line
+
+
+def test_site_settings_reach_the_slurm_jobs(tmp_path):
+    """QoS, node constraint, gres and extra sbatch flags of site.yaml are the Slurm
+    plugin's resources of the jobs that should carry them."""
+    cwd = workdir(tmp_path)
+    site = {
+        "qos": "long",
+        "constraint": "a100",
+        "gres": "gpu:a100:1",
+        "slurm_extra": "--mail-type=FAIL",
+        "gpu_partition": "gpu",
+        "cpu_partition": "cpu",
+    }
+    (cwd / "site.yaml").write_text(yaml.safe_dump({"resources": site}))
+    r = snakemake(cwd, "-n", "--profile", "profiles/slurm", "--configfile", "config/full.yaml",
+                  "site.yaml")  # fmt: skip
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    jobs = r.stdout.split("rule ")[1:]
+    training = [j for j in jobs if j.startswith("train_child_")]
+    data = next(j for j in jobs if j.startswith("prepare_data"))
+    for job in training:
+        for part in ("qos=long", "constraint=a100", "gres=gpu:a100:1",
+                     "slurm_extra=--mail-type=FAIL", "slurm_partition=gpu"):  # fmt: skip
+            assert part in job, job[:1500]
+        assert "gpu=1" not in job  # gres books the GPU, not --gpus as well
+    assert "qos=long" in data and "constraint" not in data and "slurm_partition=cpu" in data

@@ -26,6 +26,13 @@ PRETRAINED = "results/value_model/pretrained.pt"
 # The random-search baseline has the search's budget of children (final.random_search);
 # its round 0 is the search's round 0, taken as trained, so it trains only the rest.
 RANDOM_SLOTS = ROUNDS * K
+#: Trainings (or look-ups) of a whole run: the search's children, the random search's,
+#: and the final runs (`autosnap status` estimates the time left from them).
+TRAININGS = (
+    ROUNDS * K
+    + (RANDOM_SLOTS - K if FINAL.random_search else 0)
+    + len(FINAL.candidates) * len(FINAL.seeds) * (not TABLE)
+)
 # For --software-deployment-method conda (relative to the rule files); without that flag
 # rules run in the environment snakemake itself runs in.
 CONDA_ENV = "../envs/autosnap.yaml"
@@ -132,33 +139,76 @@ def child_threads():
 
 
 def site_resources(gpu):
-    """The cluster's account and partition (resources.slurm_account, cpu_partition,
-    gpu_partition) where the config names them; otherwise the profile's defaults."""
+    """The cluster's settings (resources.* of site.yaml) as the Slurm plugin names them:
+    account and partition, QoS and extra sbatch flags for every job, node constraint for
+    the training (GPU) jobs; empty values leave the choice to the profile and Slurm."""
     res = config["resources"]
-    site = {"slurm_account": res["slurm_account"]}
-    site["slurm_partition"] = res["gpu_partition" if gpu else "cpu_partition"]
+    site = {
+        "slurm_account": res["slurm_account"],
+        "slurm_partition": res["gpu_partition" if gpu else "cpu_partition"],
+        "qos": res["qos"],
+        "slurm_extra": res["slurm_extra"],
+    }
+    if gpu:
+        site["constraint"] = res["constraint"]
     return {k: v for k, v in site.items() if v}
 
 
-def child_resources():
-    """Resources of a job that trains networks: memory and time (each retry, with
-    --retries as in profiles/slurm, asks for as much again, since a job killed for its
-    limits would die the same way), GPUs, and `attempt`, which the child cache reads
+def group_size(group):
+    """How many jobs of `group` one Slurm job runs (the profile's group-components;
+    known once Snakemake executes, so read when a job's resources are)."""
+    settings = getattr(workflow, "group_settings", None)
+    return settings.group_components.get(group, 1) if settings else 1
+
+
+def child_runtime(group):
+    """Minutes a training job asks for, per attempt: resources.child_runtime_min for each
+    child of its chunk, times the attempt (a job killed for its time would die the same
+    way), but never so much that its group job (the members run one after another, so
+    their runtimes add up) passes resources.max_job_minutes, the partition's limit. A
+    group whose first attempt cannot fit is an error before anything is submitted."""
+    res = config["resources"]
+    chunk = len(chunks(range(K))[0])
+    base, limit = res["child_runtime_min"] * chunk, res["max_job_minutes"]
+
+    def runtime(wildcards, attempt):
+        members = group_size(group)
+        if not limit:
+            return base * attempt
+        if base * members > limit:
+            raise ValueError(
+                f"{CONFIG_FILES}: a '{group}' group job would ask Slurm for {members} jobs "
+                f"x {base} min (resources.child_runtime_min {res['child_runtime_min']} x "
+                f"chunk {chunk}) = {base * members} min, over resources.max_job_minutes "
+                f"{limit}: lower the group size in the profile (group-components: "
+                f"{group}=N), resources.chunk or child_runtime_min"
+            )
+        return min(base * attempt, limit // members)
+
+    return runtime
+
+
+def child_resources(group):
+    """Resources of a job that trains networks in `group`: memory and time (each retry,
+    with --retries as in profiles/slurm, asks for as much again; child_runtime keeps a
+    group within the partition's limit), GPUs, and `attempt`, which the child cache reads
     to tell a retry (a death that may be the child's fault) from a new run. `trainings`
     counts training processes: profiles/slurm allows one per Slurm job, so a group job
     asks for one child's CPUs, memory and GPU and the sum of their runtimes, which is
-    how the Slurm plugin runs a group's members (one after another)."""
+    how the Slurm plugin runs a group's members (one after another). With
+    resources.gres the GPUs are asked for as that generic resource instead of --gpus."""
     res = config["resources"]
     mem, gpus = res["child_mem_mb"], res["gpus_per_child"]
-    runtime = res["child_runtime_min"] * len(chunks(range(K))[0])
     out = {
         "mem_mb": lambda wildcards, attempt: mem * attempt,
-        "runtime": lambda wildcards, attempt: runtime * attempt,
+        "runtime": child_runtime(group),
         "attempt": lambda wildcards, attempt: attempt,
         "trainings": 1,
-        **site_resources(gpu=bool(gpus)),
+        **site_resources(gpu=bool(gpus or res["gres"])),
     }
-    if gpus:
+    if res["gres"]:
+        out["gres"] = res["gres"]
+    elif gpus:
         out["gpu"] = gpus
         if res["gpu_model"]:
             out["gpu_model"] = res["gpu_model"]
@@ -221,7 +271,12 @@ def report_inputs(wildcards):
         "history": f"results/round_{LAST}/history.parquet",
         "summary": "results/final/summary.parquet",
         "data_figures": list(data_figure_paths().values()),
-        "checkpoint": f"results/final/best1/seed_{FINAL.seeds[0]}.pt",
+        # the recommended model's predictions: which it is, the summary says
+        "checkpoints": expand(
+            "results/final/{candidate}/seed_{seed}.pt",
+            candidate=FINAL.candidates,
+            seed=FINAL.seeds,
+        ),
         "test": f"{DATA_DIR}/test.parquet",
         "metrics": [],
         "proposals": [],

@@ -70,7 +70,7 @@ for prefix, folder, group_name, slots, train, test in TRAINING_SETS:
                 CONDA_ENV
             threads: child_threads()
             resources:
-                **child_resources(),
+                **child_resources(group_name),
             params:
                 train=train,
                 max_len=SEARCH.max_len,
