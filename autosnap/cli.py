@@ -123,6 +123,28 @@ def cmd_data_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_check(args: argparse.Namespace) -> int:
+    """Import a config's own data, count it, draw its poses, warn about the patch size."""
+    from autosnap.config import from_dict
+    from autosnap.data.check import check_data
+    from autosnap.data.config import DataConfig
+
+    (data,) = _sections(args.config, "data")
+    if (data or {}).get("source") != "import":
+        raise UsageError(f"{args.config}: data.source is not 'import'; `data check` looks at "
+                         "your own images (data.images, data.poses)")  # fmt: skip
+    cfg = from_dict(DataConfig, data, "data")
+    counts, figure, warnings = check_data(cfg, args.out, args.config, args.sample)
+    print(counts.to_string(index=False))
+    totals = counts.groupby("split", sort=False)[["images", "patches"]].sum()
+    print("per split: " + ", ".join(f"{s} {r.images} images / {r.patches} patches"
+                                    for s, r in totals.iterrows()))  # fmt: skip
+    for line in warnings:
+        print(f"warning: {line}")
+    print(f"poses drawn on {min(args.sample, int(totals['images'].sum()))} images: {figure}")
+    return 0
+
+
 def cmd_data_example(args: argparse.Namespace) -> int:
     """Write an example set in the import format: radiographs and their pose table."""
     from autosnap.data.example import write_example_set
@@ -191,12 +213,35 @@ def cmd_collect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _checkpoint_of(source: str, args: argparse.Namespace) -> Path:
+def _run_checkpoint(final: Path, candidate: str | None) -> tuple[Path, list[str]]:
+    """In a run's final/ folder: the recommended model (the summary's pick), or the
+    given candidate's seed of lowest validation error; with why it was picked."""
+    import pandas as pd
+
+    from autosnap.pipeline.recommend import from_summary, recommend
+    from autosnap.tables import read_table
+
+    if candidate is None:
+        pick = from_summary(read_table(final / "summary.parquet"), str(final / "summary.parquet"))
+    else:
+        runs = [read_table(p) for p in sorted((final / candidate).glob("seed_*.parquet"))]
+        if not runs:
+            known = sorted(p.name for p in final.iterdir() if p.is_dir())
+            raise UsageError(f"{final}: no candidate '{candidate}' (found {', '.join(known)})")
+        pick = recommend(pd.concat(runs, ignore_index=True), str(final / candidate))
+    path = pick.checkpoint(final.parent)
+    if not path.is_file() or path.stat().st_size == 0:
+        raise UsageError(f"{path}: no trained checkpoint")
+    return path, [] if candidate else pick.lines(final.parent)
+
+
+def _checkpoint_of(source: str, args: argparse.Namespace) -> tuple[Path, list[str]]:
     """A checkpoint file as given; in a run folder (results/ or the project folder) the
-    best SNAP's first seed; a SNAP is trained on the config's final budget first."""
+    recommended model (or --candidate's); a SNAP is trained on the config's final budget
+    first. Returns the checkpoint and why it was picked (run folders only)."""
     path = Path(source)
     if path.is_file():
-        return path
+        return path, []
     if not path.exists() and ("/" in source or path.suffix in (".pt", ".pth")):
         raise UsageError(f"{source}: no such file or folder (expected a checkpoint, a run's "
                          "results folder, or a SNAP)")  # fmt: skip
@@ -204,25 +249,23 @@ def _checkpoint_of(source: str, args: argparse.Namespace) -> Path:
         final = next((p for p in (path / "final", path / "results" / "final") if p.is_dir()), None)
         if final is None:
             raise UsageError(f"{path}: no final/ folder; expected a run's results folder")
-        seeds = sorted(final.glob("best1/seed_*.pt"), key=lambda p: int(p.stem[5:]))
-        found = [p for p in seeds if p.stat().st_size > 0]
-        if not found:
-            raise UsageError(f"{final}/best1: no trained checkpoint (seed_*.pt)")
-        return found[0]
+        return _run_checkpoint(final, args.candidate)
     from autosnap.pipeline.final import retrain
 
     train, final, search = _sections(args.config, "train", "final", "search")
-    return retrain(source, Path(args.out), args.data, train, final, search, args.seed)
+    return retrain(source, Path(args.out), args.data, train, final, search, args.seed), []
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the trained network as TorchScript, ONNX, a standalone module and a card."""
     from autosnap.deploy.export import ExportError, export_model
 
-    checkpoint = _checkpoint_of(args.source, args)
-    test = Path(args.data) / "test.parquet"
+    checkpoint, why = _checkpoint_of(args.source, args)
+    data = Path(args.data)
+    test = data / "test.parquet"
     try:
-        files = export_model(checkpoint, args.out, test if test.exists() else None)
+        files = export_model(checkpoint, args.out, test if test.exists() else None,
+                             train=data / "train.parquet", selection=why)  # fmt: skip
     except ExportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -235,18 +278,22 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from autosnap.deploy.predict import predict_poses
 
     df = predict_poses(args.model, args.images, args.guesses, args.out, args.iterations,
-                       args.mm_per_px)  # fmt: skip
-    last = df[df["iteration"] == args.iterations]
-    print(f"{args.out}: {len(last)} images, {args.iterations} iterations; median last move "
-          f"{last['moved_px'].median():.3f} px")  # fmt: skip
+                       args.mm_per_px, args.tolerance_px, args.all_iterations,
+                       args.invert)  # fmt: skip
+    last = df.drop_duplicates("file", keep="last")
+    print(f"{args.out}: {len(last)} images, {args.iterations} iterations; "
+          f"{int(last['converged'].sum())} converged (last move < {args.tolerance_px:g} px), "
+          f"median last move {last['moved_px'].median():.3f} px")  # fmt: skip
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Per round: children done, failed, waiting, best so far, the predictor's tau."""
-    from autosnap.pipeline.status import final_table, format_status, search_status
+    from autosnap.pipeline.status import final_table, format_status, search_status, timing
 
     print(format_status(*search_status(args.results)))
+    if when := timing(args.results):
+        print(when)
     final = final_table(args.results)
     if final:
         print(f"\n{final}")
@@ -295,13 +342,24 @@ def build_parser() -> argparse.ArgumentParser:
     imp = data_sub.add_parser("import", help="real images plus a pose table")
     imp.add_argument("--images", required=True, help="folder of PNG/TIFF/DICOM/.npy images")
     imp.add_argument("--poses", required=True, help="CSV or Parquet: file,col,row,angle_deg,...")
-    imp.add_argument("--out", default="results/data", help="output folder")
+    imp.add_argument(
+        "--out",
+        required=True,
+        help="output folder (not the workflow's results/data, which prepare_data owns)",
+    )
     imp.add_argument("--config", help="YAML config; its data: section (patch, seed, "
                      "patches_per_image, perturbations, min_images_per_split)")  # fmt: skip
     imp.add_argument("--patch", type=_shape, help="HxW (default: data.patch, 48x92)")
     imp.add_argument("--seed", type=int, help="seed of the split and perturbations "
                      "(default: data.seed, 0)")  # fmt: skip
     imp.set_defaults(func=cmd_data_import)
+    chk = data_sub.add_parser("check", help="import your images, count them, draw their "
+                              "poses: run it before a search")  # fmt: skip
+    chk.add_argument("config", help="YAML config with data.source: import")
+    chk.add_argument("--out", default="data_check", help="folder for the tables and poses.png "
+                     "(default data_check)")  # fmt: skip
+    chk.add_argument("--sample", type=_positive, default=8, help="images drawn (default 8)")
+    chk.set_defaults(func=cmd_data_check)
     ex = data_sub.add_parser("example", help="write an example set in the import format")
     ex.add_argument("--out", required=True, help="folder (gets images/ and poses.csv)")
     ex.add_argument("-n", type=_positive, default=24, help="how many images (default 24)")
@@ -346,8 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="export a trained network (TorchScript, ONNX, module)")
     exp.add_argument("source", metavar="SNAP_OR_RUN",
-                     help="a checkpoint (.pt), a run's results folder (its best1, first seed) "
+                     help="a checkpoint (.pt), a run's results folder (its recommended model) "
                      "or a SNAP (trained first with the config's final budget)")  # fmt: skip
+    exp.add_argument("--candidate", help="in a run's folder: this final candidate (best2, "
+                     "i3posnet, ...) instead of the recommended one, its seed of lowest "
+                     "validation error")  # fmt: skip
     exp.add_argument("--out", required=True, help="output folder")
     exp.add_argument("--data", default="results/data", help="data folder (test patches)")
     exp.add_argument("--config", help="YAML config (for a SNAP: train, final, search)")
@@ -366,6 +427,19 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--mm-per-px", type=float, help="the images' pixel size at the instrument "
                       "(or a mm_per_px column in --guesses); patches are resampled to the "
                       "training pixel size of the model card")  # fmt: skip
+    pred.add_argument("--invert", action="store_true", help="invert the images after "
+                      "reading, as data.invert did for the training data")  # fmt: skip
+    pred.add_argument(
+        "--tolerance-px",
+        type=float,
+        default=0.5,
+        help="an image has converged when its last iteration moved the pose less (default 0.5)",
+    )
+    pred.add_argument(
+        "--all-iterations",
+        action="store_true",
+        help="a row per iteration (0: the guess), not only the last",
+    )
     pred.add_argument("--out", required=True, help="pose table (.parquet or .csv)")
     pred.set_defaults(func=cmd_predict)
 
@@ -387,7 +461,8 @@ EXAMPLES = {
     "snap sample": "autosnap snap sample -n 20 --seed 1 --max-len 8",
     "snap draw": "autosnap snap draw 'dup c3 c3 add' --out block.svg",
     "data make": "autosnap data make --config config/smoke.yaml --out results/data",
-    "data import": "autosnap data import --images xrays/ --poses poses.csv --out results/data",
+    "data import": "autosnap data import --images xrays/ --poses poses.csv --out my_data",
+    "data check": "autosnap data check config/own_data.yaml",
     "data example": "autosnap data example --out resources/example_data",
     "train": "autosnap train --snap 'dup c3 c3 add' --config config/smoke.yaml --out child.csv",
     "fit": "autosnap fit --history results/round_0/history.parquet --config config/smoke.yaml "

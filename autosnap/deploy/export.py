@@ -7,8 +7,9 @@
 - model.onnx: ONNX with a dynamic batch size (torch's dynamo exporter);
 - model.py + weights.pt: a standalone PyTorch module file that rebuilds the network
   with torch alone (its layer code is copied from autosnap's, so it cannot drift);
-- MODEL_CARD.md and model_card.json: architecture, training config, test metrics, the
-  input normalisation and the landmark definition (`autosnap predict` reads the JSON);
+- MODEL_CARD.md and model_card.json: architecture, why it was picked, the instruments
+  it was trained on, training config, test metrics, the input normalisation and the
+  landmark definition (`autosnap predict` reads the JSON);
 - export_check.csv: each format's largest difference from the PyTorch output on the
   same patches (the test split's when given). Any above the tolerance is an error.
 """
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import textwrap
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -150,11 +152,22 @@ def _export_onnx(model: torch.nn.Module, x: torch.Tensor, path: Path, metadata: 
     onnx.save(proto, path)
 
 
-def model_card(ck: Checkpoint, checks: pd.DataFrame, source: str) -> tuple[str, dict]:
+def trained_instruments(train: str | Path | None) -> list[str]:
+    """The instruments of a training split (its `instrument` column); [] when unknown."""
+    if train is None or not Path(train).exists():
+        return []
+    names = pd.read_parquet(train, columns=["instrument"])["instrument"].dropna()
+    return sorted(str(n) for n in names.unique() if str(n))
+
+
+def model_card(ck: Checkpoint, checks: pd.DataFrame, source: str, instruments: list[str],
+               selection: list[str]) -> tuple[str, dict]:  # fmt: skip
     h, w = ck.input_shape
     m = ck.metrics
     card = {
         "architecture": ck.arch.text,
+        "selection": selection,
+        "instruments": instruments,
         "kind": "SNAPNet" if ck.kind == "snap" else "hand-designed",
         "snap_id": ck.arch.snap_id,
         "checkpoint": source,
@@ -184,7 +197,10 @@ def model_card(ck: Checkpoint, checks: pd.DataFrame, source: str) -> tuple[str, 
         f"- Trained by autosnap's final stage, seed {m.get('seed')}, on {m.get('device')}; "
         f"checkpoint `{source}`",
         f"- Parameters {m.get('params')}, MACs {m.get('macs')} per patch, latency "
-        f"{m.get('latency_ms', float('nan')):.2f} ms (batch 1, measured where it trained)", "",
+        f"{m.get('latency_ms', float('nan')):.2f} ms (batch 1, measured where it trained)",
+        f"- Trained on the instrument(s): {', '.join(instruments) or 'unknown'}; "
+        "`autosnap predict` warns about others", "",
+        *(["## Why this model", "", *selection, ""] if selection else []),
         "## Test metrics (the data set's test split)", "",
         f"- landmark error {m.get('landmark_err_mm', float('nan')):.4f} mm, position error "
         f"{m.get('position_err_mm', float('nan')):.4f} mm, angle error "
@@ -213,10 +229,13 @@ def model_card(ck: Checkpoint, checks: pd.DataFrame, source: str) -> tuple[str, 
 
 def export_model(
     checkpoint: str | Path, out_dir: str | Path, test: str | Path | None = None,
-    tolerance: float = TOLERANCE,
+    tolerance: float = TOLERANCE, train: str | Path | None = None,
+    selection: Sequence[str] = (),
 ) -> dict[str, Path]:  # fmt: skip
     """Write all formats and the model card into `out_dir`; raise ExportError when a
-    format's output differs from PyTorch's by more than `tolerance`."""
+    format's output differs from PyTorch's by more than `tolerance`. `train` (the
+    training split) names the instruments the model knows; `selection`, why a run
+    picked it (autosnap.pipeline.recommend)."""
     ck = load_checkpoint(checkpoint)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -254,7 +273,8 @@ def export_model(
 
     table = pd.DataFrame(checks)
     table.to_csv(out / "export_check.csv", index=False)
-    text, card = model_card(ck, table, str(checkpoint))
+    text, card = model_card(ck, table, str(checkpoint), trained_instruments(train),
+                            list(selection))  # fmt: skip
     (out / "MODEL_CARD.md").write_text(text)
     (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
     bad = table[~table["ok"]]

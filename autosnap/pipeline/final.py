@@ -19,16 +19,20 @@ from autosnap.config import from_dict
 from autosnap.errors import InputError
 from autosnap.models.baselines import BASELINE_SNAPS, HAND_DESIGNED, HandDesigned
 from autosnap.models.factory import Architecture
+from autosnap.pipeline.recommend import recommend
+from autosnap.progress import log
 from autosnap.search.config import search_config
 from autosnap.search.history import ranked
 from autosnap.space.snap import Snap
-from autosnap.tables import CHILD_COLUMNS, read_table, write_table
+from autosnap.tables import CHILD_COLUMNS, VAL_COLUMNS, read_table, write_table
 from autosnap.training.config import FinalConfig
 from autosnap.training.runner import train_snaps
 from autosnap.training.trainer import result_row
 
 FINAL_COLUMNS = ["candidate", *CHILD_COLUMNS]
-METRICS = ["value", "landmark_err_mm", "position_err_mm", "angle_err_deg"]
+#: A final run scores the test split (its value and errors) and the validation split's
+#: landmark error as well (VAL_COLUMNS), which picks the model to export.
+METRICS = ["value", "landmark_err_mm", "position_err_mm", "angle_err_deg", *VAL_COLUMNS]
 
 
 def candidate_arch(candidate: str, history: str | Path | None, max_len: int
@@ -75,11 +79,12 @@ def final_run(
     meta = {"candidate": candidate, "round": -1, "slot": -1, "origin": "final"}
     if arch is None:
         error = f"{source} has fewer successful children than {candidate} needs"
-        row = result_row(None, meta, seed, "", "no_candidate", error)
-        write_table(pd.DataFrame([row])[FINAL_COLUMNS], out)
+        row = {**result_row(None, meta, seed, "", "no_candidate", error),
+               **dict.fromkeys(VAL_COLUMNS, np.nan)}  # fmt: skip
+        write_table(pd.DataFrame([row])[FINAL_COLUMNS + VAL_COLUMNS], out)
         return row
     (row,) = train_snaps([arch], [meta], [out], data_dir, cfg, "test", FINAL_COLUMNS, cache_dir,
-                         None if weights is None else [weights], attempt)  # fmt: skip
+                         None if weights is None else [weights], attempt, also="val")  # fmt: skip
     return row
 
 
@@ -108,8 +113,13 @@ def retrain(
 
 
 def summarise(tables: list[str | Path], out: str | Path) -> pd.DataFrame:
-    """Mean and standard deviation over seeds per candidate, in the order of the tables."""
+    """Mean and standard deviation over seeds per candidate, in the order of the tables,
+    and the candidate and seed recommended for export (`recommended`,
+    `recommended_seed`: autosnap.pipeline.recommend)."""
     runs = pd.concat([read_table(p, FINAL_COLUMNS) for p in tables], ignore_index=True)
+    for col in VAL_COLUMNS:  # final runs from before the validation split was scored
+        if col not in runs.columns:
+            runs[col] = np.nan
     rows = []
     for cand, g in runs.groupby("candidate", sort=False):
         ok = g[g["status"] == "ok"]
@@ -122,5 +132,12 @@ def summarise(tables: list[str | Path], out: str | Path) -> pd.DataFrame:
             row[m] = g[m].mean()
         rows.append(row)
     df = pd.DataFrame(rows)
+    try:
+        pick = recommend(runs, str(Path(out).parent))
+    except InputError as e:  # the table is still worth keeping; export says why it cannot
+        log.warning("%s", e)
+        pick = None
+    df["recommended"] = df["candidate"] == (pick.candidate if pick else None)
+    df["recommended_seed"] = np.where(df["recommended"], pick.seed if pick else -1, -1)
     write_table(df, out)
     return df

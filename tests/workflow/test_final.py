@@ -101,3 +101,45 @@ def test_pareto_front_keeps_what_nothing_beats():
     cost = np.array([1.0, 2.0, 3.0, 2.0])
     err = np.array([3.0, 1.0, 2.0, 1.0])
     assert list(pareto_front(cost, err)) == [True, True, False, True]
+
+
+def final_runs(val: dict[str, list[float]]) -> pd.DataFrame:
+    """Final runs (candidate x seed) with the given validation errors, all trained."""
+    rows = [{"candidate": c, "snap": c if c in ("i3posnet",) else f"{c} snap", "seed": s,
+             "status": "ok", "val_landmark_err_mm": v}
+            for c, errs in val.items() for s, v in enumerate(errs)]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_the_pick_is_the_final_validation_mean_not_the_search_order():
+    """best1 led the search; on the final retrainings best2 is lower on validation, so it
+    is recommended, with its seed of lowest validation error, and the runner-up is
+    named when its mean ± sd overlaps."""
+    from autosnap.pipeline.recommend import recommend
+
+    pick = recommend(final_runs({"best1": [0.62, 0.63, 0.61], "best2": [0.58, 0.55, 0.60],
+                                 "i3posnet": [0.70, 0.71, 0.69]}))  # fmt: skip
+    assert (pick.candidate, pick.seed, pick.runner_up) == ("best2", 1, "best1")
+    assert pick.val_err_mm == pytest.approx(0.5767, abs=1e-4) and not pick.is_baseline
+    assert pick.overlaps is False  # 0.577 + 0.025 < 0.62 - 0.01
+    lines = pick.lines("results")
+    assert lines[0].startswith("Recommended: best2 (`best2 snap`), seed 1: the lowest")
+    assert not any("Runner-up" in x for x in lines)
+    assert lines[-1].endswith("autosnap export results --candidate NAME --out DIR")
+    close = recommend(final_runs({"best1": [0.60, 0.64], "best2": [0.59, 0.61]}))
+    assert close.overlaps and any(x.startswith("Runner-up best1:") for x in close.lines())
+
+
+def test_a_baseline_that_wins_is_recommended_and_the_user_told(tmp_path):
+    from autosnap.errors import InputError
+    from autosnap.pipeline.recommend import recommend
+
+    pick = recommend(final_runs({"best1": [1.38, 1.40], "i3posnet": [1.05, 1.09]}))
+    assert pick.candidate == "i3posnet" and pick.is_baseline
+    assert any("The search did not beat this baseline on this data" in x for x in pick.lines())
+    failed = final_runs({"best1": [0.5]}).assign(status="diverged")
+    with pytest.raises(InputError, match="no final candidate trained successfully"):
+        recommend(failed)
+    old = final_runs({"best1": [0.5]}).assign(val_landmark_err_mm=np.nan)
+    with pytest.raises(InputError, match="--forcerun final"):
+        recommend(old)
