@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> None:
             guesses.append({"file": f"{i}.npy", "col": col, "row": row, "angle_deg": angle + turn})
         pd.DataFrame(guesses).to_csv(Path(tmp) / "guesses.csv", index=False)
         poses = predict_poses(run / "results/export", tmp, Path(tmp) / "guesses.csv",
-                              Path(tmp) / "poses.parquet", args.iterations)  # fmt: skip
+                              Path(tmp) / "poses.parquet", args.iterations,
+                              all_iterations=True)  # fmt: skip
     df = poses.merge(pd.DataFrame(truth), on="file")
     df["position_err_mm"] = (
         np.hypot(df["col"] - df["true_col"], df["row"] - df["true_row"]) * (df["mm_per_px"])
