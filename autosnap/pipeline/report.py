@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -21,6 +22,9 @@ import torch  # noqa: E402
 from autosnap.data.dataset import load_split  # noqa: E402
 from autosnap.data.encoding import normalise_images, targets_to_landmarks  # noqa: E402
 from autosnap.data.figures import save  # noqa: E402
+from autosnap.errors import InputError  # noqa: E402
+from autosnap.pipeline.recommend import from_summary  # noqa: E402
+from autosnap.pipeline.status import thousands  # noqa: E402
 from autosnap.search.config import search_config  # noqa: E402
 from autosnap.search.history import evaluated, ranked  # noqa: E402
 from autosnap.search.rank import kendall  # noqa: E402
@@ -104,6 +108,7 @@ def plot_predictor(metrics: pd.DataFrame, path: Path) -> Path:
     ax.axhline(0, color="#999999", lw=0.8)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("round (model fitted after it)")
+    ax.set_ylabel("rank correlation / accuracy")
     ax.set_ylim(-1, 1.05)
     ax.set_title("value model quality")
     ax.legend(fontsize=8)
@@ -128,31 +133,47 @@ def plot_final(summary: pd.DataFrame, path: Path) -> Path:
 def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The final comparison in a line per candidate: the block, the test landmark error
     in mm (mean ± sd over the seeds), parameters and latency."""
+    mark = summary.get("recommended", pd.Series(False, index=summary.index)).fillna(False)
+    val = summary.get("val_landmark_err_mm_mean", pd.Series(np.nan, index=summary.index))
+    val_sd = summary.get("val_landmark_err_mm_std", pd.Series(np.nan, index=summary.index))
     return pd.DataFrame({
-        "candidate": summary["candidate"],
+        "candidate": [f"{c} *" if m else c for c, m in zip(summary["candidate"], mark,
+                                                            strict=True)],
         "block": summary["snap"].where(summary["candidate"] != "i3posnet", "i3PosNet-like"),
+        "validation error (mm)": ["" if pd.isna(m) else f"{m:.3f} ± {np.nan_to_num(s):.3f}"
+                                  for m, s in zip(val, val_sd, strict=True)],
         "landmark error (mm)": [f"{m:.3f} ± {s:.3f}" for m, s in
                                 zip(summary["landmark_err_mm_mean"],
                                     summary["landmark_err_mm_std"].fillna(0), strict=True)],
         "angle error (deg)": [f"{m:.2f} ± {s:.2f}" for m, s in
                               zip(summary["angle_err_deg_mean"],
                                   summary["angle_err_deg_std"].fillna(0), strict=True)],
-        "parameters": summary["params"].astype("Int64"),
+        "parameters": summary["params"],
         "latency (ms)": summary["latency_ms"].round(2),
         "seeds ok": [f"{o}/{n}" for o, n in zip(summary["seeds_ok"], summary["seeds"],
                                                  strict=True)],
     })  # fmt: skip
 
 
-def plot_best_blocks(history: pd.DataFrame, path: Path, n: int = 3) -> tuple[Path, pd.DataFrame]:
-    best = ranked(history).head(n)
+def plot_best_blocks(history: pd.DataFrame, summary: pd.DataFrame, path: Path
+                     ) -> tuple[Path, pd.DataFrame]:  # fmt: skip
+    """The found blocks the final stage retrained (its best1..N), with their search
+    values; the search's best three when none was retrained."""
+    found = summary[summary["candidate"].str.fullmatch(r"best\d+") & (summary["snap"] != "")]
+    ok = evaluated(history).drop_duplicates("snap_id")
+    best = (found[["candidate", "snap_id"]].merge(ok, on="snap_id") if len(found)
+            else ranked(history).head(3).assign(candidate=""))  # fmt: skip
     fig, axes = plt.subplots(1, max(len(best), 1), figsize=(4 * max(len(best), 1), 6))
     axes = np.atleast_1d(axes)
     for ax, (_, r) in zip(axes, best.iterrows(), strict=False):
-        title = f"{r['snap']}\nvalue {r['value']:.3f}, {r['landmark_err_mm']:.3f} mm"
-        draw_block(Snap.parse(r["snap"], 64), ax, title=title)
+        title = (
+            f"{r['candidate']}: {r['snap']}\nsearch: value {r['value']:.3f}, "
+            f"{r['landmark_err_mm']:.3f} mm"
+        )
+        draw_block(Snap.parse(r["snap"], 64), ax, title=title.lstrip(": "))
     save(fig, path)
-    return path, best[["snap", "snap_id", "value", "landmark_err_mm", "params", "macs"]]
+    return path, best[["candidate", "snap", "snap_id", "value", "landmark_err_mm", "params",
+                       "macs"]]  # fmt: skip
 
 
 def plot_strategies(tables: dict[str, pd.DataFrame], path: Path) -> Path:
@@ -297,6 +318,179 @@ def _message_figure(text: str, path: Path) -> Path:
     return path
 
 
+@dataclass
+class Report:
+    """The sections of one report as they are written: figure, caption, table each."""
+
+    out: Path
+    sections: list[tuple[str, str, str, pd.DataFrame]] = field(default_factory=list)
+
+    def add(self, title: str, stem: str, caption: str, table: pd.DataFrame) -> None:
+        """A section: its figure `stem`.png, a one-line caption, and its table (the CSV
+        keeps every column; the page leaves out empty ones and raw arrays)."""
+        table.to_csv(self.out / f"{stem}.csv", index=False)
+        self.sections.append((title, stem, caption, shown_table(table)))
+
+
+def shown_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as a person reads it: no column without a value, no raw arrays, counts of
+    parameters and MACs as 278k."""
+    arrays = [
+        c for c in table.columns if table[c].map(lambda v: isinstance(v, list | np.ndarray)).any()
+    ]
+    shown = table.drop(columns=arrays).dropna(axis=1, how="all").copy()
+    for col in ("params", "macs", "parameters"):
+        if col in shown.columns:
+            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else thousands(v))
+    return shown
+
+
+def section_final(rep: Report, summary: pd.DataFrame) -> None:
+    """The answer: found blocks against the baselines, on the test split."""
+    plot_final(summary, rep.out / "final.png")
+    rep.add(
+        "Final comparison on the test split",
+        "final",
+        "Found blocks (red) against the hand-designed baselines (blue), retrained on "
+        "several seeds: the validation error picks the model to export (*), the test error "
+        "measures it. Lower is better. The search itself ranked blocks on a shorter "
+        "training, so its numbers below are higher than these.",
+        headline_table(summary),
+    )
+
+
+def section_blocks(rep: Report, history: pd.DataFrame, summary: pd.DataFrame) -> None:
+    """The found blocks that the final stage retrained, as graphs."""
+    _, best = plot_best_blocks(history, summary, rep.out / "blocks.png")
+    rep.add(
+        "The blocks retrained",
+        "blocks",
+        "The found blocks the final stage retrained (best1 first), as graphs, with their "
+        "validation error in the search's short training.",
+        best,
+    )
+
+
+def section_search(rep: Report, history: pd.DataFrame, random_history: pd.DataFrame | None
+                   ) -> pd.DataFrame:  # fmt: skip
+    """How the search got there, and against a random search when there is one."""
+    prog = progress_table(history).drop(columns=["error"])
+    plot_progress(prog, rep.out / "progress.png")
+    rep.add(
+        "Search progress",
+        "progress",
+        "Left: every child's validation landmark error by round, coloured by what "
+        "proposed it; right: the best so far. A falling step is a better block found.",
+        prog,
+    )
+    if random_history is not None:
+        rand = progress_table(random_history).drop(columns=["error"])
+        tables = {"search": prog, "random search": rand}
+        plot_strategies(tables, rep.out / "strategies.png")
+        both = pd.concat([t.assign(strategy=k) for k, t in tables.items()], ignore_index=True)
+        rep.add(
+            "Search against random search",
+            "strategies",
+            "Best value so far of the search and of a random search with the same budget "
+            "(higher is better): the search should climb faster.",
+            both[["strategy", "child", "round", "snap", "value", "best_so_far"]],
+        )
+    return prog
+
+
+def section_predictor(rep: Report, history: pd.DataFrame, fit_metrics: pd.DataFrame | None,
+                      proposals: pd.DataFrame | None, value_model) -> None:  # fmt: skip
+    """The value model: its ranking per round, and the latent space."""
+    if fit_metrics is not None and len(fit_metrics):
+        fit_metrics = next_round_tau(fit_metrics, history, proposals)
+        plot_predictor(fit_metrics, rep.out / "predictor.png")
+        rep.add(
+            "The value model per round",
+            "predictor",
+            "How well each round's model ranked the next round's children (Kendall tau: 1 "
+            "perfect, 0 no better than chance) and how well it reconstructs SNAPs. A "
+            "negative tau after round 0 is common: fitted on a handful of random children, "
+            "the model has not yet learnt the ranking; it should rise as rounds add "
+            "children. One that stays negative means the model misleads the search.",
+            fit_metrics,
+        )
+    if value_model is None:
+        return
+    if not isinstance(value_model, ValueModel):  # the workflow declared the figure
+        lat = pd.DataFrame({"note": ["value_model.kind bag: no latent space"]})
+        _message_figure("latent space: the bag-of-symbols model has none", rep.out / "latent.png")
+    elif len(evaluated(history)) >= 3:
+        lat = latent_table(history, proposals, value_model)
+        plot_latent(lat, rep.out / "latent.png")
+        lat = lat.drop(columns=["parent_pc1", "parent_pc2"])  # drawn as arrows
+    else:  # the workflow declared the figure; say why it is empty
+        lat = pd.DataFrame({"note": ["fewer than 3 successful children"]})
+        _message_figure("latent space: fewer than 3 successful children", rep.out / "latent.png")
+    rep.add(
+        "The latent space",
+        "latent",
+        "The children's codes in the value model's latent space (two principal "
+        "directions), coloured by value, with the ascent steps to new proposals (`parent`: "
+        "the SNAP the ascent started at; empty for children no ascent proposed).",
+        lat,
+    )
+
+
+def section_cost(rep: Report, summary: pd.DataFrame, checkpoint: str | Path | None,
+                 test: str | Path | None) -> None:  # fmt: skip
+    """Error against cost, and the recommended model on test patches."""
+    _, pareto = plot_pareto(summary, rep.out / "pareto.png")
+    rep.add(
+        "Error against cost (Pareto front)",
+        "pareto",
+        "Test error against parameters and latency: a candidate on the dashed front is "
+        "beaten by no other in both error and cost.",
+        pareto,
+    )
+    if checkpoint is None or test is None:
+        return
+    if Path(checkpoint).exists() and Path(checkpoint).stat().st_size > 0:
+        _, examples = prediction_examples(checkpoint, test, rep.out / "examples.png")
+    else:  # no recommendation, or its candidate failed; the final table says why
+        examples = pd.DataFrame({"note": [f"{checkpoint}: no trained network"]})
+        _message_figure(f"{checkpoint}: no trained network (see the final table)",
+                        rep.out / "examples.png")  # fmt: skip
+    rep.add(
+        "The recommended model on test patches",
+        "examples",
+        "The exported model's predicted (red crosses) and true (green) landmarks on test "
+        "patches, with each patch's mean error.",
+        examples,
+    )
+
+
+def answer_html(summary: pd.DataFrame, facts: dict[str, str]) -> list[str]:
+    """The top of the page: the recommended model in one line and why, the export, and
+    the run's facts."""
+    try:
+        pick = from_summary(summary, "the final summary")
+    except InputError as e:
+        lines = [f"<p><b>No model recommended:</b> {html.escape(str(e))}</p>"]
+    else:
+        row = summary.set_index("candidate").loc[pick.candidate]
+        what = "the i3PosNet-like network" if pick.candidate == "i3posnet" else pick.snap
+        lines = [
+            f"<p style='font-size:1.2em'><b>Recommended: {html.escape(pick.candidate)}</b> "
+            f"(<code>{html.escape(what)}</code>): test landmark error "
+            f"{row['landmark_err_mm_mean']:.3f} ± {np.nan_to_num(row['landmark_err_mm_std']):.3f}"
+            f" mm, {thousands(row['params'])} parameters, {row['latency_ms']:.2f} ms per patch."
+            "</p>",
+            "<ul>" + "".join(f"<li>{html.escape(t)}</li>" for t in pick.lines("results")) + "</ul>",
+            "<p><a href='../export/'>the exported model</a> · "
+            "<a href='../export/MODEL_CARD.md'>its model card</a></p>",
+        ]  # fmt: skip
+    if facts:
+        items = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                        for k, v in facts.items())  # fmt: skip
+        lines.append(f"<table class='facts'>{items}</table>")
+    return lines
+
+
 def write_report(
     history: pd.DataFrame,
     fit_metrics: pd.DataFrame | None,
@@ -308,121 +502,28 @@ def write_report(
     value_model=None,
     checkpoint: str | Path | None = None,
     test: str | Path | None = None,
+    facts: dict[str, str] | None = None,
 ) -> Path:
-    """All figures and tables into `out_dir`, plus index.html showing them. The optional
-    inputs add their sections: the random-search comparison, the latent space (needs the
-    value model and the proposals' parents), example predictions (a checkpoint and the
-    test split)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    sections: list[tuple[str, str, str, pd.DataFrame]] = []
-
-    def add(title: str, stem: str, caption: str, table: pd.DataFrame) -> None:
-        """A section: its figure `stem`.png, a one-line caption, and its table (columns
-        with no value at all are left out; the CSV keeps them)."""
-        table.to_csv(out / f"{stem}.csv", index=False)
-        sections.append((title, stem, caption, table.dropna(axis=1, how="all")))
-
-    # 1. the answer: found blocks against the baselines, on the test split
-    plot_final(summary, out / "final.png")
-    add(
-        "Final comparison on the test split",
-        "final",
-        "Found blocks (red) against the hand-designed baselines (blue), retrained on "
-        "several seeds and scored on the test split: lower is better. The search itself "
-        "ranked blocks on the validation split with a shorter training, so its numbers "
-        "below are higher than these.",
-        headline_table(summary),
-    )
-    _, best = plot_best_blocks(history, out / "blocks.png")
-    add(
-        "The best blocks found",
-        "blocks",
-        "The search's best blocks as graphs (left: the winner, best1), with their "
-        "validation error from the search.",
-        best,
-    )
-    # 2. how the search got there
-    prog = progress_table(history).drop(columns=["error"])
-    plot_progress(prog, out / "progress.png")
-    add(
-        "Search progress",
-        "progress",
-        "Left: every child's validation landmark error by round, coloured by what "
-        "proposed it; right: the best so far. A falling step is a better block found.",
-        prog,
-    )
-    if random_history is not None:
-        rand = progress_table(random_history).drop(columns=["error"])
-        tables = {"search": prog, "random search": rand}
-        plot_strategies(tables, out / "strategies.png")
-        both = pd.concat([t.assign(strategy=k) for k, t in tables.items()], ignore_index=True)
-        add(
-            "Search against random search",
-            "strategies",
-            "Best value so far of the search and of a random search with the same budget "
-            "(higher is better): the search should climb faster.",
-            both[["strategy", "child", "round", "snap", "value", "best_so_far"]],
-        )
-    # 3. the predictor
-    if fit_metrics is not None and len(fit_metrics):
-        fit_metrics = next_round_tau(fit_metrics, history, proposals)
-        plot_predictor(fit_metrics, out / "predictor.png")
-        add(
-            "The value model per round",
-            "predictor",
-            "How well each round's model ranked the next round's children (Kendall tau: 1 "
-            "perfect, 0 no better than chance) and how well it reconstructs SNAPs.",
-            fit_metrics,
-        )
-    if value_model is not None:
-        if not isinstance(value_model, ValueModel):  # the workflow declared the figure
-            lat = pd.DataFrame({"note": ["value_model.kind bag: no latent space"]})
-            _message_figure("latent space: the bag-of-symbols model has none", out / "latent.png")
-        elif len(evaluated(history)) >= 3:
-            lat = latent_table(history, proposals, value_model)
-            plot_latent(lat, out / "latent.png")
-        else:  # the workflow declared the figure; say why it is empty
-            lat = pd.DataFrame({"note": ["fewer than 3 successful children"]})
-            _message_figure("latent space: fewer than 3 successful children", out / "latent.png")
-        add(
-            "The latent space",
-            "latent",
-            "The children's codes in the value model's latent space (two principal "
-            "directions), coloured by value, with the ascent steps to new proposals.",
-            lat,
-        )
-    # 4. cost
-    _, pareto = plot_pareto(summary, out / "pareto.png")
-    add(
-        "Error against cost (Pareto front)",
-        "pareto",
-        "Test error against parameters and latency: a candidate on the dashed front is "
-        "beaten by no other in both error and cost.",
-        pareto,
-    )
-    if checkpoint is not None and test is not None:
-        if Path(checkpoint).stat().st_size > 0:
-            _, examples = prediction_examples(checkpoint, test, out / "examples.png")
-        else:  # the candidate failed; its final row says why
-            examples = pd.DataFrame({"note": [f"{checkpoint}: no trained network"]})
-            _message_figure(f"{checkpoint}: no trained network (see the final table)",
-                            out / "examples.png")  # fmt: skip
-        add(
-            "The winner on test patches",
-            "examples",
-            "best1's predicted (red crosses) and true (green) landmarks on test patches, "
-            "with each patch's mean error.",
-            examples,
-        )
+    """All figures and tables into `out_dir`, plus index.html showing them, the answer
+    first. The optional inputs add their sections: the random-search comparison, the
+    latent space (needs the value model and the proposals' parents), example
+    predictions (the recommended checkpoint and the test split), the run's facts."""
+    rep = Report(Path(out_dir))
+    rep.out.mkdir(parents=True, exist_ok=True)
+    section_final(rep, summary)
+    section_blocks(rep, history, summary)
+    section_search(rep, history, random_history)
+    section_predictor(rep, history, fit_metrics, proposals, value_model)
+    section_cost(rep, summary, checkpoint, test)
     parts = ["<html><head><meta charset='utf-8'><title>autosnap report</title><style>"
              "body{font-family:sans-serif;max-width:1200px;margin:auto} .table{overflow-x:auto}"
              " table{font-size:12px;border-collapse:collapse} td,th{border:1px solid #ccc;"
              "padding:2px 6px;white-space:nowrap} .caption{color:#444;font-style:italic}"
-             "</style></head><body><h1>autosnap search report</h1>"]  # fmt: skip
-    for i, (title, stem, caption, table) in enumerate(sections):
+             " .facts th{text-align:left}</style></head><body><h1>autosnap search report</h1>",
+             *answer_html(summary, facts or {})]  # fmt: skip
+    for i, (title, stem, caption, table) in enumerate(rep.sections):
         figure = f"<img src='{stem}.png' style='max-width:100%'>"
-        rows = table.head(50).to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        rows = table.head(50).to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}")
         shown = [f"<p class='caption'>{html.escape(caption)}</p>",
                  f"<div class='table'>{rows}</div>",
                  f"<p><a href='{stem}.csv'>{stem}.csv</a> ({len(table)} rows)</p>"]  # fmt: skip
@@ -435,7 +536,7 @@ def write_report(
     for path in data_figures:  # relative to out_dir
         parts.append(f"<img src='{html.escape(str(path))}' width='100%'>")
     parts.append("</body></html>")
-    index = out / "index.html"
+    index = rep.out / "index.html"
     index.write_text("\n".join(parts))
     return index
 
@@ -450,13 +551,19 @@ def report_from_files(
     model: str | Path | None = None,
     random_history: str | Path | None = None,
     data_figures: Sequence[str | Path] = (),
-    checkpoint: str | Path | None = None,
     test: str | Path | None = None,
+    facts: dict[str, str] | None = None,
 ) -> Path:
     """write_report from the files a run leaves (what the workflow's report rule has):
     the value-model metrics and proposals of every round, concatenated; `search` is the
-    `search:` section the value model's grammar comes from."""
+    `search:` section the value model's grammar comes from. The example predictions are
+    the recommended model's (the summary's pick, in the summary's results folder)."""
     grammar = search_config(search).grammar
+    summary_table = read_table(summary)
+    try:
+        checkpoint = from_summary(summary_table).checkpoint(Path(summary).parent.parent)
+    except InputError:
+        checkpoint = Path(summary).parent / "no_recommended_model"
 
     def concat(paths: list[str | Path]) -> pd.DataFrame | None:
         return pd.concat([read_table(p) for p in paths], ignore_index=True) if paths else None
@@ -464,7 +571,7 @@ def report_from_files(
     return write_report(
         read_table(history),
         concat(list(metrics)),
-        read_table(summary),
+        summary_table,
         out_dir,
         data_figures=data_figures,
         random_history=read_table(random_history) if random_history else None,
@@ -472,4 +579,5 @@ def report_from_files(
         value_model=load_model(model, grammar) if model else None,
         checkpoint=checkpoint,
         test=test,
+        facts=facts,
     )

@@ -7,15 +7,18 @@ start markers (a child being trained right now) and the final summary."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from autosnap.errors import InputError
+from autosnap.pipeline.recommend import from_summary
 from autosnap.search.rank import kendall
-from autosnap.tables import read_table
+from autosnap.tables import atomic_write, read_table
 
 STATUS_COLUMNS = [
     "round", "proposed", "done", "ok", "failed", "waiting", "best_value", "best_snap",
@@ -90,41 +93,153 @@ def format_status(table: pd.DataFrame, training: int, notes: list[str] = ()) -> 
     return "\n".join(lines + [f"  {n}" for n in notes])
 
 
-def _thousands(n: float) -> str:
+def thousands(n: float) -> str:
+    """278k, 1.20M: a count as people quote it."""
     return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.0f}k" if n >= 1e3 else f"{n:.0f}"
 
 
+def _err(mean: float, sd: float) -> str:
+    return "-" if pd.isna(mean) else f"{mean:.3f} ± {0 if pd.isna(sd) else sd:.3f} mm"
+
+
 def final_table(results: str | Path) -> str:
-    """The final comparison as text ("" before it exists): every candidate's test
-    landmark error (mean ± sd over its seeds), parameters and latency, then the best
-    found block against the i3PosNet-like baseline."""
+    """The final comparison as text ("" before it exists): every candidate's validation
+    error (what picks the model to export) and test landmark error (mean ± sd over its
+    seeds), parameters and latency; then the recommendation and why, and the
+    recommended model against the i3PosNet-like baseline."""
     path = Path(results) / "final" / "summary.parquet"
     if not path.exists():
         return ""
     df = read_table(path)
     seeds = int(df["seeds"].max())
+    val = df.get("val_landmark_err_mm_mean", pd.Series(np.nan, index=df.index))
+    val_sd = df.get("val_landmark_err_mm_std", pd.Series(np.nan, index=df.index))
+    mark = df.get("recommended", pd.Series(False, index=df.index)).fillna(False)
     shown = pd.DataFrame({
-        "candidate": df["candidate"],
+        "candidate": [f"{c} *" if m else c for c, m in zip(df["candidate"], mark, strict=True)],
         "block": df["snap"].where(df["candidate"] != "i3posnet", "(i3PosNet-like network)"),
-        "landmark error": [f"{m:.3f} ± {s:.3f} mm" for m, s in
-                           zip(df["landmark_err_mm_mean"], df["landmark_err_mm_std"].fillna(0),
-                               strict=True)],
-        "params": df["params"].map(_thousands),
+        "validation error": [_err(m, s) for m, s in zip(val, val_sd, strict=True)],
+        "test error": [_err(m, s) for m, s in
+                       zip(df["landmark_err_mm_mean"], df["landmark_err_mm_std"], strict=True)],
+        "params": df["params"].map(thousands),
         "latency": df["latency_ms"].map(lambda v: f"{v:.2f} ms"),
     })  # fmt: skip
     lines = [
-        f"Final comparison on the test split ({seeds} training seeds each; lower is better):",
+        f"Final comparison ({seeds} training seeds each; landmark error, lower is better; "
+        "* recommended):",
         shown.to_string(index=False),
     ]
+    try:
+        pick = from_summary(df, str(path))
+    except InputError as e:
+        return "\n".join([*lines, f"No recommendation: {e}"])
+    lines += pick.lines(results)
     by = df.set_index("candidate")
-    if {"best1", "i3posnet"} <= set(by.index):
-        best, base = by.loc["best1"], by.loc["i3posnet"]
+    if not pick.is_baseline and "i3posnet" in by.index:
+        best, base = by.loc[pick.candidate], by.loc["i3posnet"]
         change = 1 - best["landmark_err_mm_mean"] / base["landmark_err_mm_mean"]
         lines.append(
-            f"best1 ({best['snap']}): {abs(change):.0%} {'lower' if change >= 0 else 'higher'} "
-            f"landmark error than the i3PosNet-like network, with "
-            f"{best['params'] / base['params']:.0%} of its parameters."
+            f"On the test split, {pick.candidate} has {abs(change):.0%} "
+            f"{'lower' if change >= 0 else 'higher'} landmark error than the i3PosNet-like "
+            f"network, with {best['params'] / base['params']:.0%} of its parameters."
         )
-    lines.append("(The search ranked blocks by validation value; these are test errors of "
-                 "fresh trainings with the final budget.)")  # fmt: skip
+    lines.append("(The search ranked blocks on short trainings; the final stage retrains "
+                 "them on the full budget, picks on validation, and reports test.)")  # fmt: skip
     return "\n".join(lines)
+
+
+#: The record a run leaves of itself (written when its workflow starts executing).
+RUN_RECORD = "run.json"
+
+
+def write_run_record(results: str | Path, config_files: str, config: dict, trainings: int
+                     ) -> Path:  # fmt: skip
+    """`results/run.json`: when the run started, with which configs, data and version,
+    and how many trainings it makes in all: what the report's facts and the status's
+    time left read."""
+    from autosnap import __version__
+
+    data = config.get("data", {})
+    source = (f"imported: {data.get('images')} with {data.get('poses')}"
+              if data.get("source") == "import" else
+              f"simulated: {', '.join(data.get('instruments', []))}")  # fmt: skip
+    here = Path.cwd()
+    shown = " + ".join(str(Path(f).relative_to(here)) if Path(f).is_relative_to(here) else f
+                       for f in config_files.split(" + "))  # fmt: skip
+    record = {"started": time.time(), "config": shown, "data": source,
+              "trainings": trainings, "version": __version__}  # fmt: skip
+    path = Path(results) / RUN_RECORD
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(record, indent=1) + "\n"))
+    return path
+
+
+def read_run_record(results: str | Path) -> dict:
+    path = Path(results) / RUN_RECORD
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+#: What each training (or look-up) leaves: one table.
+TRAINING_TABLES = ("round_*/children/*.parquet", "random/children/*.parquet",
+                   "final/*/seed_*.parquet")  # fmt: skip
+
+
+def trainings_done(results: str | Path, since: float = 0.0) -> tuple[int, int]:
+    """(tables written in all, of those written since `since`): the trainings done."""
+    times = [p.stat().st_mtime for pattern in TRAINING_TABLES for p in Path(results).glob(pattern)]
+    return len(times), sum(t >= since for t in times)
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(round(seconds / 60))
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def timing(results: str | Path, now: float | None = None) -> str:
+    """Elapsed time since the run (its last `snakemake` invocation) started and, while it
+    runs, a rough time left at the pace of the trainings it finished so far ("" without
+    a run record)."""
+    record = read_run_record(results)
+    if "started" not in record:
+        return ""
+    summary = Path(results) / "final" / "summary.parquet"
+    (done, recent), total = trainings_done(results, record["started"]), record.get("trainings", 0)
+    if summary.exists() and done >= total:
+        took = summary.stat().st_mtime - record["started"]
+        return f"elapsed {_duration(took)} (finished)" if took >= 0 else "finished"
+    elapsed = max((time.time() if now is None else now) - record["started"], 0.0)
+    line = f"elapsed {_duration(elapsed)}"
+    if recent > 0 and done < total and elapsed > 0:
+        left = (total - done) * elapsed / recent
+        line += (f", {done}/{total} trainings done; roughly {_duration(left)} left at the "
+                 "pace so far")  # fmt: skip
+    return line
+
+
+def run_facts(results: str | Path, history: str | Path | None = None) -> dict[str, str]:
+    """The run's facts for the report: configs, data, children, time, version."""
+    record = read_run_record(results)
+    facts = {k: str(record[k]) for k in ("config", "data") if k in record}
+    if history is not None and Path(history).exists():
+        children = read_table(history)
+        facts["children"] = (f"{len(children)} ({int((children['status'] == 'ok').sum())} "
+                             "trained successfully)")  # fmt: skip
+    if when := timing(results):
+        facts["time"] = when
+    from autosnap import __version__
+
+    facts["version"] = f"autosnap {record.get('version', __version__)}"
+    return facts
+
+
+def next_steps(results: str | Path = "results") -> str:
+    """What a user does after a run: the report, the exported model, a first prediction."""
+    results = Path(results)
+    steps = [
+        (f"open {results / 'report' / 'index.html'}", "the report, the answer first"),
+        (f"cat {results / 'export' / 'MODEL_CARD.md'}", "the exported model's card"),
+        (f"autosnap predict {results / 'export'} --images resources/example_data/images "
+         "--guesses resources/example_data/poses.csv --out predictions.csv",
+         "poses on the example radiographs"),
+        ("autosnap status", "this table again, any time"),
+    ]  # fmt: skip
+    return "\n".join(["Next steps:", *(f"  {cmd}\n      ({why})" for cmd, why in steps)])

@@ -129,9 +129,10 @@ def test_report_leads_with_the_answer_and_shows_no_empty_column(smoke_run):
     index = (cwd / "results/report/index.html").read_text()
     page = ReportPage(index)
     assert page.titles == [
-        "Final comparison on the test split", "The best blocks found", "Search progress",
+        "Final comparison on the test split", "The blocks retrained", "Search progress",
         "Search against random search", "The value model per round", "The latent space",
-        "Error against cost (Pareto front)", "The winner on test patches", "The data",
+        "Error against cost (Pareto front)", "The recommended model on test patches",
+        "The data",
     ], page.titles  # fmt: skip
     assert index.count("class='caption'") == len(page.titles)
     for table in page.tables:
@@ -139,12 +140,28 @@ def test_report_leads_with_the_answer_and_shows_no_empty_column(smoke_run):
         for j, name in enumerate(header):
             cells = {row[j] for row in rows}
             assert cells - {"NaN", "nan", ""}, f"column {name} is empty"
-    headline = page.tables[0]
-    assert headline[0][:3] == ["candidate", "block", "landmark error (mm)"]
+        for row in rows:  # no NaN cell, no raw array, counts as 278k
+            assert not {"NaN", "nan"} & set(row) and not any(c.startswith("[") for c in row), row
+    headline = page.tables[1]  # after the run's facts
+    assert headline[0][:4] == ["candidate", "block", "validation error (mm)",
+                               "landmark error (mm)"]  # fmt: skip
     assert any(row[1] == "i3PosNet-like" for row in headline[1:])
-    summary = pd.read_parquet(cwd / "results/final/summary.parquet")
-    best1 = summary.set_index("candidate").loc["best1"]
+    assert all(re.fullmatch(r"\d+(k|\.\d\dM)?", row[headline[0].index("parameters")])
+               for row in headline[1:]), headline  # fmt: skip
+    summary = pd.read_parquet(cwd / "results/final/summary.parquet").set_index("candidate")
+    best1 = summary.loc["best1"]
     assert f"{best1['landmark_err_mm_mean']:.3f} ± {best1['landmark_err_mm_std']:.3f}" in index
+    # the answer first: the recommended model, why, the export; then the run's facts
+    pick = summary.index[summary["recommended"]][0]
+    top = index[: index.index("<h2>")]
+    assert f"<b>Recommended: {pick}</b>" in top and "validation landmark error" in top
+    assert "href='../export/MODEL_CARD.md'" in top
+    facts = dict(page.tables[0])
+    assert set(facts) == {"config", "data", "children", "time", "version"}, facts
+    assert facts["config"] == "config/config.yaml + config/smoke.yaml", facts
+    assert facts["data"] == "simulated: screw, drill"
+    assert facts["children"].startswith("8 (8 trained successfully)")
+    assert "negative tau after round 0" in index
 
 
 def test_snakemake_report_has_every_figure_of_the_report_folder(smoke_run, tmp_path):
@@ -200,9 +217,55 @@ def test_export_of_the_winner_matches_pytorch(smoke_run):
     assert (checks["max_abs_diff"] <= 1e-4).all() and checks["inputs"].str.contains("test").all()
     card = (out / "MODEL_CARD.md").read_text()
     summary = pd.read_parquet(cwd / "results/final/summary.parquet").set_index("candidate")
-    assert summary.at["best1", "snap"] in card and "landmark error" in card
+    (pick,) = summary.index[summary["recommended"]]
+    seed = summary.at[pick, "recommended_seed"]
+    meta = json.loads((out / "model_card.json").read_text())
+    assert meta["checkpoint"] == f"results/final/{pick}/seed_{seed}.pt"
+    assert meta["instruments"] == ["drill", "screw"]
+    assert meta["selection"][0].startswith(f"Recommended: {pick}")
+    assert "## Why this model" in card and "landmark error" in card
     source = (out / "model.py").read_text()
     assert not re.search(r"^\s*(from|import) autosnap", source, re.M)
+
+
+def test_the_export_follows_the_final_ranking_not_the_search(smoke_run, tmp_path):
+    """The search ranked best1 first. When the final retrainings' validation errors rank
+    another candidate first (here made so by editing their tables), the summary, the
+    export, the report and `autosnap export RUN` all follow the final ranking; the
+    test errors play no part."""
+    from autosnap.cli import main
+
+    cwd, _ = smoke_run
+    run = tmp_path / "run"
+    shutil.copytree(cwd, run, symlinks=True)
+    summary = pd.read_parquet(run / "results/final/summary.parquet").set_index("candidate")
+    target = "random" if not summary.at["random", "recommended"] else "resnet"
+    for path in (run / f"results/final/{target}").glob("seed_*.parquet"):
+        table = pd.read_parquet(path)
+        table["val_landmark_err_mm"] = 0.01 * (1 + table["seed"])  # seed 0 the lowest
+        table.to_parquet(path)
+    r = snakemake(run, "--configfile", "config/smoke.yaml", "--cores", "1")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "train_child" not in r.stderr and "rule final:" not in r.stderr  # nothing retrained
+    after = pd.read_parquet(run / "results/final/summary.parquet").set_index("candidate")
+    assert after.index[after["recommended"]].tolist() == [target]
+    assert after.at[target, "recommended_seed"] == 0
+    card = json.loads((run / "results/export/model_card.json").read_text())
+    assert card["checkpoint"] == f"results/final/{target}/seed_0.pt"
+    assert card["architecture"] == after.at[target, "snap"]
+    assert f"<b>Recommended: {target}</b>" in (run / "results/report/index.html").read_text()
+    assert main(["export", str(run / "results"), "--out", str(tmp_path / "e"), "--data",
+                 str(run / "results/data")]) == 0  # fmt: skip
+    assert (
+        json.loads((tmp_path / "e/model_card.json").read_text())["architecture"]
+        == card["architecture"]
+    )
+    assert main(["export", str(run / "results"), "--candidate", "best1", "--out",
+                 str(tmp_path / "b"), "--data", str(run / "results/data")]) == 0  # fmt: skip
+    best1 = json.loads((tmp_path / "b/model_card.json").read_text())
+    assert best1["architecture"] == after.at["best1", "snap"]
+    assert main(["export", str(run / "results"), "--candidate", "best9", "--out",
+                 str(tmp_path / "x")]) == 2  # fmt: skip
 
 
 def test_predict_iterates_from_a_first_guess_on_full_images(smoke_run, tmp_path, caplog):
@@ -236,7 +299,8 @@ def test_predict_iterates_from_a_first_guess_on_full_images(smoke_run, tmp_path,
     pd.DataFrame(rows).to_csv(tmp_path / "guesses.csv", index=False)
     out = tmp_path / "poses.parquet"
     args = ["predict", str(cwd / "results/export"), "--images", str(tmp_path), "--guesses",
-            str(tmp_path / "guesses.csv"), "--iterations", "2", "--out", str(out)]  # fmt: skip
+            str(tmp_path / "guesses.csv"), "--iterations", "2", "--out", str(out),
+            "--all-iterations"]  # fmt: skip
     assert main(args) == 0
     assert "no --mm-per-px and no mm_per_px column in" in caplog.text
     assert re.search(r"at the training pixel size \(0\.\d+ mm/px\)", caplog.text), caplog.text
@@ -245,7 +309,8 @@ def test_predict_iterates_from_a_first_guess_on_full_images(smoke_run, tmp_path,
     first = poses[poses["iteration"] == 0].reset_index(drop=True)
     assert np.allclose(first[["col", "row", "angle_deg"]], pd.DataFrame(rows)[["col", "row",
                        "angle_deg"]])  # fmt: skip
-    ck = load_checkpoint(cwd / "results/final/best1/seed_0.pt")
+    card = json.loads((cwd / "results/export/model_card.json").read_text())
+    ck = load_checkpoint(cwd / card["checkpoint"])
     g = rows[0]
     image = np.load(tmp_path / "frame0.npy")
     image = image / image.max()  # read_image scales floats by their maximum
@@ -259,6 +324,13 @@ def test_predict_iterates_from_a_first_guess_on_full_images(smoke_run, tmp_path,
     bad = tmp_path / "bad.csv"
     bad.write_text("file,col,row\nframe0.npy,1,2\n")
     assert main([*args[:5], str(bad), "--out", str(out)]) == 2
+    # by default one row per image, the last iteration's, with whether it converged
+    caplog.clear()
+    assert main([*args[:-1], "--tolerance-px", "1e-9"]) == 0
+    last = pd.read_parquet(out)
+    assert list(last["iteration"]) == [2, 2, 2] and not last["converged"].any()
+    assert "3 of 3 image(s) did not converge" in caplog.text
+    assert "frame0.npy, frame1.npy, frame2.npy" in caplog.text
 
 
 def test_status_reads_a_search_as_it_stands(smoke_run, tmp_path):
@@ -291,15 +363,20 @@ def test_a_run_and_status_end_with_the_final_comparison(smoke_run):
     cwd, _ = smoke_run
     summary = pd.read_parquet(cwd / "results/final/summary.parquet")
     run = (cwd / "snakemake.out").read_text()
-    table = run[run.index("Final comparison on the test split (2 training seeds each") :]
+    table = run[run.index("Final comparison (2 training seeds each") :]
     rows = table.splitlines()[2 : 2 + len(summary)]
     for line, (_, s) in zip(rows, summary.iterrows(), strict=True):
         assert line.split()[0] == s["candidate"], table
+        assert (line.split()[1] == "*") == s["recommended"], line
         assert f"{s['landmark_err_mm_mean']:.3f} ± {s['landmark_err_mm_std']:.3f} mm" in line
-    assert "(i3PosNet-like network)" in table and "of its parameters." in table
-    assert table.rstrip().endswith("report: results/report/index.html"), table
-    r = subprocess.run([AUTOSNAP, "status", str(cwd / "results")], capture_output=True, text=True)
-    assert r.returncode == 0 and table.split("report:")[0].strip() in r.stdout, r.stdout
+        assert f"{s['val_landmark_err_mm_mean']:.3f} ± " in line
+    pick = summary[summary["recommended"]].iloc[0]
+    assert f"Recommended: {pick['candidate']} " in table and "(i3PosNet-like network)" in table
+    assert "autosnap export results --candidate NAME --out DIR" in table
+    assert "Next steps:" in table and "autosnap predict results/export --images" in table
+    r = subprocess.run([AUTOSNAP, "status"], capture_output=True, text=True, cwd=cwd)
+    assert r.returncode == 0 and table.split("Next steps:")[0].strip() in r.stdout, r.stdout
+    assert "elapsed " in r.stdout and "(finished)" in r.stdout
     assert "heldout_tau -: no child was held out of the fit" in r.stdout
     assert "tau_of_proposals -: the round's proposals carry no predicted values" in r.stdout
 
@@ -338,7 +415,7 @@ def test_predict_resamples_images_of_another_pixel_size(smoke_run, tmp_path):
         assert main(["predict", str(export), "--images", str(tmp_path), "--guesses",
                      str(tmp_path / f"{name}.csv"), "--iterations", "1", "--out", str(out),
                      *extra]) == 0  # fmt: skip
-        return np.array(pd.read_parquet(out)["landmarks"].iloc[1]).reshape(6, 2)
+        return np.array(pd.read_parquet(out)["landmarks"].iloc[-1]).reshape(6, 2)
 
     a, b = landmarks("a"), landmarks("b")
     assert np.abs((b - 0.5) / 2 - a).max() < 0.25, (a, b)  # in pixels of the original

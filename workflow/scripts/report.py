@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from autosnap.pipeline.report import report_from_files
+from autosnap.pipeline.status import run_facts
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])
@@ -17,6 +18,6 @@ report_from_files(
     model=inp.get("model"),
     random_history=inp.get("random_history"),
     data_figures=[f"../data/{Path(f).name}" for f in inp.data_figures],
-    checkpoint=inp.checkpoint,
     test=inp.test,
+    facts=run_facts("results", inp.history),
 )
