@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -55,3 +56,17 @@ def test_a_wheel_installed_outside_the_repository_makes_data(tmp_path):
     r = subprocess.run([str(venv / "bin/autosnap"), "data", "make", "--config", "bad.yaml"],
                        cwd=work, capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 2 and "data.n_trian: unknown key (did you mean 'n_train'?)" in r.stderr
+
+
+def test_the_citation_file_credits_autosnap_and_i3posnet():
+    """CITATION.cff (what GitHub's "Cite this repository" reads) has the keys the
+    Citation File Format requires and names both papers the README credits."""
+    import yaml
+
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert {"cff-version", "message", "title", "authors"} <= set(cff)
+    assert cff["license"] == "MIT" and cff["version"] == tomllib.loads(
+        (ROOT / "pyproject.toml").read_text())["project"]["version"]  # fmt: skip
+    titles = [r["title"] for r in cff["references"]]
+    assert any(t.startswith("AutoSNAP:") for t in titles)
+    assert any(t.startswith("i3PosNet:") for t in titles)
