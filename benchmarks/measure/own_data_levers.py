@@ -85,9 +85,11 @@ def row(name: str, work: Path, wall: float) -> dict:
     history = read_table(sorted(results.glob("round_*/history.parquet"))[-1])
     ok = history[history["status"] == "ok"]
     cfg = yaml.safe_load((work / "variant.yaml").read_text())
+    own = yaml.safe_load((work / "config/own_data.yaml").read_text())["data"]
+    patches_per_image = cfg.get("data", {}).get("patches_per_image", own["patches_per_image"])
     out = {
         "variant": name,
-        "train_images": train["image"].nunique(),
+        "train_images": len(train) // patches_per_image,
         "train_patches": len(train),
         "instruments": ",".join(sorted(train["instrument"].unique())),
         "child_epochs": cfg.get("train", {}).get("epochs", 4),
