@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from autosnap.data.config import DataConfig
+from autosnap.data.figures import poses_figure
 from autosnap.data.importer import fill_spacing, import_dataset, pose_landmarks, read_image
 from autosnap.data.pose_table import import_files, read_poses
 from autosnap.sim.fluoro import LANDMARKS_MM
@@ -54,8 +55,6 @@ def check_data(cfg: DataConfig, out_dir: str | Path, source: str = "config", sam
                ) -> tuple[pd.DataFrame, Path, list[str]]:  # fmt: skip
     """Import into `out_dir`; return the counts per split and instrument, the PNG of
     the poses on a sample of the images, and the warnings."""
-    from autosnap.data.figures import poses_figure
-
     import_files(cfg, source)
     out = Path(out_dir)
     paths = import_dataset(cfg, out)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from autosnap import __version__
 from autosnap.errors import InputError
 from autosnap.pipeline.recommend import from_summary
 from autosnap.search.rank import kendall
@@ -157,8 +158,6 @@ def write_run_record(results: str | Path, config_files: str, config: dict, train
     """`results/run.json`: when the run started, with which configs, data and version,
     and how many trainings it makes in all: what the report's facts and the status's
     time left read."""
-    from autosnap import __version__
-
     data = config.get("data", {})
     source = (f"imported: {data.get('images')} with {data.get('poses')}"
               if data.get("source") == "import" else
@@ -225,8 +224,6 @@ def run_facts(results: str | Path, history: str | Path | None = None) -> dict[st
                              "trained successfully)")  # fmt: skip
     if when := timing(results):
         facts["time"] = when
-    from autosnap import __version__
-
     facts["version"] = f"autosnap {record.get('version', __version__)}"
     return facts
 

@@ -8,6 +8,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from helpers import AUTOSNAP, ROOT
 from PIL import Image
 
@@ -158,8 +159,10 @@ def test_data_check_counts_draws_and_warns_before_a_long_run(tmp_path):
     cmd = [AUTOSNAP, "data", "check", "config/own_data.yaml", "--out", str(tmp_path / "a")]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    assert "train      drill       8      192" in r.stdout, r.stdout
-    assert "per split: train 16 images / 384 patches, val 4 images / 96 patches" in r.stdout
+    per = yaml.safe_load((ROOT / "config/own_data.yaml").read_text())["data"]["patches_per_image"]
+    assert f"train      drill       8 {8 * per:8d}" in r.stdout, r.stdout
+    assert (f"per split: train 16 images / {16 * per} patches, val 4 images / {4 * per} "
+            "patches") in r.stdout  # fmt: skip
     assert "warning" not in r.stdout
     png = tmp_path / "a/poses.png"
     assert f"poses drawn on 8 images: {png}" in r.stdout and png.stat().st_size > 0
