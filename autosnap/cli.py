@@ -13,6 +13,7 @@ from pathlib import Path
 from autosnap import __version__
 from autosnap.errors import InputError
 from autosnap.progress import setup_logging
+from autosnap.search.config import STRATEGIES
 from autosnap.space.snap import DEFAULT_MAX_LEN, Snap, sample_snaps
 
 USAGE_ERROR = 2
@@ -300,13 +301,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="autosnap", description="Neural architecture search with SNAPs."
-    )
-    parser.add_argument("--version", action="version", version=f"autosnap {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_snap(sub: argparse._SubParsersAction) -> None:
+    """`snap check|sample|draw`: the SNAP language on the command line."""
     snap = sub.add_parser("snap", help="parse, sample and draw SNAPs").add_subparsers(
         dest="snap_command", required=True
     )
@@ -333,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("--max-len", type=_positive, default=DEFAULT_MAX_LEN, help=MAX_LEN_HELP)
     draw.set_defaults(func=cmd_snap_draw)
 
+
+def _add_data(sub: argparse._SubParsersAction) -> None:
+    """`data make|import|check|example`: the data set, simulated or your own."""
     data = sub.add_parser("data", help="make or import the pose-estimation data set")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     make = data_sub.add_parser("make", help="render simulated fluoroscopy patches")
@@ -366,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--seed", type=int, default=0, help="same seed, same set (default 0)")
     ex.set_defaults(func=cmd_data_example)
 
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    """`train`: children trained and scored outside the workflow."""
     tr = sub.add_parser("train", help="train and score children (SNAPNet with a SNAP block)")
     what = tr.add_mutually_exclusive_group(required=True)
     what.add_argument("--snap", help="one SNAP, for example 'dup c3 c3 add'")
@@ -383,6 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--slot", type=int, default=0, help="slot recorded with --snap")
     tr.set_defaults(func=cmd_train)
 
+
+def _add_fit(sub: argparse._SubParsersAction) -> None:
+    """`fit`: the value model on a history."""
     fit = sub.add_parser("fit", help="fit the auto-encoder value model on a history")
     fit.add_argument("--history", required=True, help="history table (rounds 0..r)")
     fit.add_argument("--config", help="YAML config; its search: and value_model: sections")
@@ -391,17 +396,22 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--round", type=int, default=0, help="round r (seeds the fit; default 0)")
     fit.set_defaults(func=cmd_fit)
 
+
+def _add_propose(sub: argparse._SubParsersAction) -> None:
+    """`propose`: a round's proposals with the configured (or given) strategy."""
     prop = sub.add_parser("propose", help="propose K new SNAPs for a round")
     prop.add_argument("--history", help="history table (none in round 0)")
     prop.add_argument("--model", help="value model (strategy autosnap)")
     prop.add_argument("--config", help="YAML config; its search: section")
-    prop.add_argument("--strategy", choices=["autosnap", "random", "evolution"],
-                      help="default: search.strategy")  # fmt: skip
+    prop.add_argument("--strategy", choices=STRATEGIES, help="default: search.strategy")
     prop.add_argument("--round", type=int, required=True, help="the round proposed for")
     prop.add_argument("--k", type=int, help="number of proposals (default: search.children)")
     prop.add_argument("--out", required=True, help="proposals table (.parquet or .csv)")
     prop.set_defaults(func=cmd_propose)
 
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    """`export`: a trained network as files a user deploys."""
     exp = sub.add_parser("export", help="export a trained network (TorchScript, ONNX, module)")
     exp.add_argument("source", metavar="SNAP_OR_RUN",
                      help="a checkpoint (.pt), a run's results folder (its recommended model) "
@@ -415,6 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--seed", type=int, help="training seed for a SNAP (default: final.seeds[0])")
     exp.set_defaults(func=cmd_export)
 
+
+def _add_predict(sub: argparse._SubParsersAction) -> None:
+    """`predict`: poses on new images with an exported model."""
     pred = sub.add_parser("predict", help="poses on new images with an exported model")
     pred.add_argument("model", help="an `autosnap export` folder")
     pred.add_argument("--images", required=True, help="folder of PNG/TIFF/DICOM/.npy images")
@@ -443,14 +456,32 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--out", required=True, help="pose table (.parquet or .csv)")
     pred.set_defaults(func=cmd_predict)
 
+
+def _add_collect(sub: argparse._SubParsersAction) -> None:
+    """`collect`: child tables into a history."""
     col = sub.add_parser("collect", help="concatenate child tables into a history")
     col.add_argument("tables", nargs="+", help="child or history tables")
     col.add_argument("--out", required=True, help="history table (.parquet or .csv)")
     col.set_defaults(func=cmd_collect)
 
+
+def _add_status(sub: argparse._SubParsersAction) -> None:
+    """`status`: how a search stands."""
     st = sub.add_parser("status", help="how a search is doing (also while it runs)")
     st.add_argument("results", nargs="?", default="results", help="default: results")
     st.set_defaults(func=cmd_status)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: one function per sub-command adds its parser."""
+    parser = argparse.ArgumentParser(
+        prog="autosnap", description="Neural architecture search with SNAPs."
+    )
+    parser.add_argument("--version", action="version", version=f"autosnap {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_snap, _add_data, _add_train, _add_fit, _add_propose, _add_export,
+                _add_predict, _add_collect, _add_status):  # fmt: skip
+        add(sub)
     _add_examples(parser)
     return parser
 
