@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint clean
+.PHONY: setup run test test-fast lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "autosnap needs Python 3.11, found " + sys.version'
@@ -22,6 +22,10 @@ run: setup
 
 test: setup
 	$(BIN)/pytest
+
+# The fast tier: everything but the end-to-end runs (pytest -m slow), under two minutes.
+test-fast: setup
+	$(BIN)/pytest -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -152,6 +152,7 @@ def test_the_cli_import_splits_as_the_workflow_does(tmp_path):
     assert x.shape == (4 * 3, 1, 20, 40)
 
 
+@pytest.mark.slow
 def test_data_check_counts_draws_and_warns_before_a_long_run(tmp_path):
     """`autosnap data check CONFIG` imports as the workflow does, prints the images and
     patches per split and instrument, draws the poses on a sample into one PNG it names,

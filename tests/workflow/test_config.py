@@ -4,6 +4,7 @@ error, lint and format, and the schema's defaults and descriptions."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -223,3 +224,25 @@ def test_site_settings_reach_the_slurm_jobs(tmp_path):
             assert part in job, job[:1500]
         assert "gpu=1" not in job  # gres books the GPU, not --gpus as well
     assert "qos=long" in data and "constraint" not in data and "slurm_partition=cpu" in data
+
+
+def test_the_catalog_test_config_is_the_smoke_search(tmp_path):
+    """`.test/config/config.yaml` (the workflow catalog's `--directory .test` run) is
+    config/smoke.yaml laid over config/config.yaml, and plans the smoke search."""
+
+    def merge(base: dict, over: dict) -> dict:
+        out = dict(base)
+        for k, v in over.items():
+            both = isinstance(v, dict) and isinstance(out.get(k), dict)
+            out[k] = merge(out[k], v) if both else v
+        return out
+
+    demo, smoke = (yaml.safe_load((ROOT / f"config/{n}.yaml").read_text()) for n in
+                   ("config", "smoke"))  # fmt: skip
+    assert yaml.safe_load((ROOT / ".test/config/config.yaml").read_text()) == merge(demo, smoke)
+    catalog = yaml.safe_load((ROOT / ".snakemake-workflow-catalog.yml").read_text())
+    assert catalog["usage"]["software-stack-deployment"]["conda"] and catalog["usage"]["report"]
+    cwd = workdir(tmp_path)
+    shutil.copytree(ROOT / ".test", cwd / ".test")
+    r = snakemake(cwd, "-n", "--directory", ".test")
+    assert r.returncode == 0 and "round_1/proposals.parquet" in r.stdout, r.stderr[-3000:]
