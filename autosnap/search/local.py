@@ -1,6 +1,10 @@
 """Local search, the baseline White et al. (2021) found hard to beat on NAS benchmarks:
-climb by best improvement over one-symbol edits, and restart from random SNAPs when a
-neighbourhood holds nothing better.
+climb by first improvement over one-symbol edits, in batches of K, and restart from
+random SNAPs when a neighbourhood holds nothing better.
+
+First improvement, not best: the climb moves as soon as a batch holds a better
+neighbour, without evaluating the rest of the neighbourhood (which for a 12-symbol SNAP
+takes many rounds of K). White et al.'s restart at a local optimum is kept.
 
 In batch form, K children a round, and stateless: where the climb stands is replayed
 from the history (`position`), so the workflow's propose job needs nothing else.
@@ -10,7 +14,8 @@ from the history (`position`), so the workflow's propose job needs nothing else.
   an order shuffled with the round's seed (origin `local`, the position as parent). When
   fewer than K are left, the rest of the round is random SNAPs (origin `restart`).
 - After a round the position moves to its best evaluated neighbour if that is better
-  (best improvement, whichever round evaluated it). If none is better and every
+  (first improvement by batch: the best of the neighbours evaluated so far, whichever
+  round evaluated them). If none is better and every
   neighbour is tried, the position is a local optimum: the climb restarts at the best
   restart SNAP of that round, or, where the round had none, the next round is K restart
   SNAPs and the climb starts again at their best.

@@ -67,7 +67,7 @@ def test_neighbours_are_the_one_edit_sequences_mutation_draws_from():
     assert drawn - {g5.key(seq)} <= set(keys)
 
 
-def test_local_search_climbs_by_best_improvement_and_restarts_at_a_local_optimum(table):
+def test_local_search_climbs_by_first_improvement_and_restarts_at_a_local_optimum(table):
     rounds = run(table, strategy="local", rounds=30, children=6)
     restarts = 0
     for before, rnd in zip(rounds, rounds[1:], strict=False):
@@ -87,7 +87,7 @@ def test_local_search_climbs_by_best_improvement_and_restarts_at_a_local_optimum
         around = neighbour_keys(GRAMMAR, here["snap"])
         ok = rnd.history[rnd.history["status"] == "ok"]
         better = ok[ok["snap_id"].isin(around) & (ok["value"] > here["value"])]
-        if len(better):  # best improvement: the best better neighbour
+        if len(better):  # first improvement: the best better neighbour evaluated so far
             assert after["snap_id"] == better.loc[better["value"].idxmax(), "snap_id"]
         elif around <= set(rnd.history["snap_id"]):  # a local optimum: restart
             assert after is None or after["origin"] == "restart"
