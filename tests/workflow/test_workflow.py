@@ -331,6 +331,16 @@ def test_predict_iterates_from_a_first_guess_on_full_images(smoke_run, tmp_path,
     assert list(last["iteration"]) == [2, 2, 2] and not last["converged"].any()
     assert "3 of 3 image(s) did not converge" in caplog.text
     assert "frame0.npy, frame1.npy, frame2.npy" in caplog.text
+    # an instrument the model never saw (the card lists the training split's) is named
+    pd.DataFrame(rows).assign(instrument=["screw", "k-wire", "drill"]).to_csv(
+        tmp_path / "guesses.csv", index=False)  # fmt: skip
+    caplog.clear()
+    assert main(args[:-1]) == 0
+    assert list(pd.read_parquet(out)["known_instrument"]) == [True, False, True]
+    assert (
+        "1 image(s) show an instrument the model was not trained on (it knows drill, "
+        "screw): frame1.npy (k-wire)" in caplog.text
+    )
 
 
 def test_status_reads_a_search_as_it_stands(smoke_run, tmp_path):
