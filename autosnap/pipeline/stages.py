@@ -24,7 +24,6 @@ from autosnap.progress import log
 from autosnap.search import loop
 from autosnap.search.config import search_config, value_model_config
 from autosnap.search.history import evaluated
-from autosnap.search.strategies import propose
 from autosnap.search.value_model import (
     ValueModel,
     load_model,
@@ -62,11 +61,12 @@ def random_search_proposals(search: dict | None, out: str | Path) -> pd.DataFram
     """All proposals of a random search with the search's budget (rounds x children),
     round by round as the search would draw them, slots numbered through. Round 0 is the
     search's own round 0 (same seed), so the child cache trains it once for both."""
-    cfg = search_config(search)
+    cfg = replace(search_config(search), strategy="random")
     frames: list[pd.DataFrame] = []
-    for r in range(cfg.rounds):
+    for r in range(cfg.rounds):  # the proposals so far stand in for a history: all it
+        # needs is what is known already, since random search reads no values
         history = pd.concat(frames, ignore_index=True) if frames else None
-        frames.append(propose(history, cfg, r, strategy="random"))
+        frames.append(loop.propose_round(history, cfg, r))
     df = pd.concat(frames, ignore_index=True)
     df["slot"] = range(len(df))
     write_table(df, out)
