@@ -36,6 +36,7 @@ import pandas as pd
 import autosnap
 from autosnap.search import loop
 from autosnap.search.rank import kendall
+from autosnap.search.trace import best_so_far, proposal_tau
 from autosnap.tables import atomic_write
 from benchmarks import protocol, tables
 from benchmarks.experiment import Experiment, Measurement, search_config, value_model_config
@@ -79,22 +80,22 @@ def one_search(exp: Experiment, table_name: str, strategy: str, seed: int, work:
             return loop.look_up(p, lookup)
 
         (top_seqs, top_values), test_of = table.top, lookup["test_value"]
-    curve, predictor = [], []
-    best_valid, best_test = -np.inf, np.nan
+    children, predictor = [], []
     for rnd in loop.search(cfg, vm, evaluate, table.grammar):
-        for child in rnd.children.itertuples():
-            if child.status == "ok" and child.value > best_valid:
-                best_valid = child.value
-                best_test = float(test_of.get(child.snap_id, np.nan))
-            curve.append({"round": rnd.round, "queries": len(curve) + 1,
-                          "best_valid": best_valid, "test_of_best_valid": best_test})  # fmt: skip
+        children.append(rnd.children.assign(round=rnd.round))
         if predictor:  # the last fit's predictions against this round's children
-            predictor[-1]["tau_next"] = kendall(rnd.proposals["predicted_value"],
-                                                rnd.children["value"])  # fmt: skip
+            predictor[-1]["tau_next"] = proposal_tau(rnd.proposals, rnd.children)
         if rnd.model is not None:
             top = kendall(rnd.model.predict(top_seqs), top_values) if top_seqs else np.nan
             predictor.append({"round": rnd.round, "trained_on": len(rnd.history),
                               "tau_top10": top, "tau_next": np.nan})  # fmt: skip
+    done = pd.concat(children, ignore_index=True)
+    best = best_so_far(done)
+    curve = [{"round": int(r), "queries": q, "best_valid": float(v), "test_of_best_valid": t}
+             for q, (r, v, t) in enumerate(zip(
+                 done["round"], best["best_so_far"].fillna(-np.inf),
+                 [float(test_of.get(s, np.nan)) if isinstance(s, str) else np.nan
+                  for s in best["best_snap_id"]], strict=True), start=1)]  # fmt: skip
     return {"curve": curve, "predictor": predictor,
             "seconds": round(time.perf_counter() - start, 2)}  # fmt: skip
 

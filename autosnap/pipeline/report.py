@@ -27,7 +27,7 @@ from autosnap.pipeline.recommend import from_summary  # noqa: E402
 from autosnap.pipeline.status import thousands  # noqa: E402
 from autosnap.search.config import search_config  # noqa: E402
 from autosnap.search.history import evaluated, ranked  # noqa: E402
-from autosnap.search.rank import kendall  # noqa: E402
+from autosnap.search.trace import best_so_far, proposal_tau  # noqa: E402
 from autosnap.search.value_model import ValueModel, load_model  # noqa: E402
 from autosnap.space.draw import draw_block  # noqa: E402
 from autosnap.space.snap import Snap  # noqa: E402
@@ -42,7 +42,7 @@ def progress_table(history: pd.DataFrame) -> pd.DataFrame:
     """One row per child in training order, with the best value so far."""
     df = history.sort_values(["round", "slot"]).reset_index(drop=True)
     df.insert(0, "child", np.arange(1, len(df) + 1))
-    df["best_so_far"] = df["value"].where(df["status"] == "ok").cummax()
+    df["best_so_far"] = best_so_far(df)["best_so_far"]
     return df
 
 
@@ -86,10 +86,9 @@ def next_round_tau(metrics: pd.DataFrame, history: pd.DataFrame,
     out["tau_next"] = np.nan
     if proposals is None or proposals.empty:
         return out
-    scored = proposals.merge(history[["round", "slot", "value"]], on=["round", "slot"])
     for i, r in out["round"].items():
-        nxt = scored[scored["round"] == r + 1]
-        out.loc[i, "tau_next"] = kendall(nxt["predicted_value"], nxt["value"])
+        out.loc[i, "tau_next"] = proposal_tau(proposals[proposals["round"] == r + 1],
+                                              history[history["round"] == r + 1])  # fmt: skip
     return out
 
 

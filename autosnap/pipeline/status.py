@@ -18,7 +18,7 @@ import pandas as pd
 from autosnap import __version__
 from autosnap.errors import InputError
 from autosnap.pipeline.recommend import from_summary
-from autosnap.search.rank import kendall
+from autosnap.search.trace import proposal_tau
 from autosnap.tables import atomic_write, read_table
 
 STATUS_COLUMNS = [
@@ -68,8 +68,7 @@ def search_status(results: str | Path) -> tuple[pd.DataFrame, int, list[str]]:
             notes.append(NO_TAU["no_model"])
         elif pd.isna(tau) and fit.get("n_holdout", 0) == 0:
             notes.append(NO_TAU["no_holdout"])
-        merged = props.merge(children[["slot", "value"]], on="slot", how="inner")
-        proposed_tau = kendall(merged["predicted_value"], merged["value"])
+        proposed_tau = proposal_tau(props, children)
         if pd.isna(proposed_tau):
             notes.append(NO_TAU["no_prediction"])
         rows.append({
