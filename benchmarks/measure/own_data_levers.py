@@ -36,8 +36,10 @@ ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 WORK = HERE / "work" / "own_data_levers"
 
+#: The example as first committed: 24 patches from each of the 24 images.
+BASE = {"data": {"patches_per_image": 24}}
 #: name -> (images written by `autosnap data example` (0: the committed 24), only these
-#: instruments (None: all), config laid over config/own_data.yaml)
+#: instruments (None: all), config laid over config/own_data.yaml, BASE first)
 VARIANTS: dict[str, tuple[int, str | None, dict]] = {
     "committed": (0, None, {}),
     "patches_x2.7": (0, None, {"data": {"patches_per_image": 64}}),
@@ -50,7 +52,8 @@ VARIANTS: dict[str, tuple[int, str | None, dict]] = {
 def prepare(name: str, work: Path) -> list[str]:
     """Lay out the variant's folder (workflow, configs, images) and return the
     snakemake command that runs it."""
-    images, instrument, override = VARIANTS[name]
+    images, instrument, change = VARIANTS[name]
+    override = {**BASE, **change, "data": {**BASE["data"], **change.get("data", {})}}
     for sub in ("workflow", "config", "resources"):
         if not (work / sub).exists():
             shutil.copytree(ROOT / sub, work / sub, ignore=shutil.ignore_patterns("ct"))
