@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from autosnap.errors import InputError
 from benchmarks import experiment, harness, results_page
 from benchmarks.provenance import Run
 
@@ -16,6 +17,15 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; a bad experiment, table or tree is one line on stderr, exit 2."""
+    try:
+        return _main(argv)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run or resume an experiment")

@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from autosnap.data.config import DataConfig
+from autosnap.errors import InputError
 from autosnap.search.config import SearchConfig, ValueModelConfig
 from autosnap.sim.fluoro import Geometry
 from autosnap.training.config import TrainConfig
@@ -47,7 +48,7 @@ TOP_KEYS = {"description", "kind", "status", "tables", "seeds", "rounds", "child
 STATUSES = ("exploration", "registered")
 
 
-class ExperimentError(SystemExit):
+class ExperimentError(InputError):
     """A malformed experiment file (names the file and the key)."""
 
 
@@ -118,6 +119,8 @@ def _fields(cls: type) -> set[str]:
 def load(path: str | Path) -> Experiment | Measurement:
     """Read and check an experiment file; errors name the file and the key."""
     path = Path(path)
+    if not path.is_file():
+        raise ExperimentError(f"{path}: no such experiment file (see benchmarks/experiments/)")
     raw = path.read_bytes()
     data = yaml.safe_load(raw) or {}
 

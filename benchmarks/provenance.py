@@ -13,6 +13,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from autosnap.errors import InputError
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("autosnap", "torch", "numpy", "pandas", "scipy", "nas-bench-graph", "snakemake")
 
@@ -23,13 +25,17 @@ def git(*args: str, root: Path = ROOT) -> str:
                           check=True).stdout.rstrip("\n")  # fmt: skip
 
 
+class DirtyTreeError(InputError):
+    """A run asked for on uncommitted changes, which no commit would reproduce."""
+
+
 def commit(allow_dirty: bool, root: Path = ROOT) -> dict:
     """HEAD and whether the tree differs from it (benchmarks/results/ and work files
     aside: a run writes there); a dirty tree stops the run unless `allow_dirty`."""
     changed = [line for line in git("status", "--porcelain", root=root).splitlines()
                if not line[3:].startswith(("benchmarks/results/", "benchmarks/work/"))]  # fmt: skip
     if changed and not allow_dirty:
-        raise SystemExit("the tree has uncommitted changes, so no commit would reproduce "
+        raise DirtyTreeError("the tree has uncommitted changes, so no commit would reproduce "
                          f"this run ({changed[0].strip()} ...): commit them, or pass "
                          "--allow-dirty for a run that is not to be cited")  # fmt: skip
     return {"commit": git("rev-parse", "HEAD", root=root), "dirty": bool(changed)}

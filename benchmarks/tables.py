@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from autosnap.config import from_dict
+from autosnap.errors import InputError
 from autosnap.search.bench import bench_config
 from autosnap.space import grammar as gr
 from autosnap.space.snap import Snap, SnapGrammar
@@ -47,7 +48,7 @@ SNAPBENCH_DENOISED = HERE / "results" / "snapbench_denoised.parquet"
 HELD_BACK = ("pubmed", "photo")
 
 
-class TableError(SystemExit):
+class TableError(InputError):
     """An unknown or held-back table name."""
 
 

@@ -201,7 +201,7 @@ def test_a_dirty_tree_is_refused_unless_only_results_changed(tmp_path):
     (results / "regret.png").write_text("new")  # a rerun rewrites its own results
     assert provenance.commit(False, root=tmp_path)["dirty"] is False
     (tmp_path / "code.py").write_text("a = 2\n")
-    with pytest.raises(SystemExit, match="code.py"):
+    with pytest.raises(provenance.DirtyTreeError, match="code.py"):
         provenance.commit(False, root=tmp_path)
     assert provenance.commit(True, root=tmp_path)["dirty"] is True
 
@@ -313,3 +313,23 @@ def test_the_regret_figure_draws_a_grid_of_more_strategies_than_colours(tmp_path
     harness.plot_regret(curves, pd.DataFrame({"best_valid": [0.6]}, index=["t"]),
                         tmp_path / "r.png")  # fmt: skip
     assert (tmp_path / "r.png").stat().st_size > 0
+
+
+def test_a_bad_experiment_is_one_line_and_exit_2(tmp_path, capsys):
+    """The harness's input errors are the project's: one line on stderr, exit 2, no
+    traceback (they were SystemExit subclasses)."""
+    from benchmarks.__main__ import main
+
+    assert main(["run", str(tmp_path / "nothing.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == f"error: {tmp_path / 'nothing.yaml'}: no such experiment file (see "
+        "benchmarks/experiments/)\n"
+    )
+    (tmp_path / "held.yaml").write_text(
+        "description: x\nkind: search\ntables: [nasbench_graph/pubmed]\nseeds: [0, 1]\n"
+        "rounds: 1\nchildren: 2\nbudgets: [2]\nstrategies: {}\n"
+    )
+    assert main(["run", str(tmp_path / "held.yaml"), "--allow-dirty", "--out",
+                 str(tmp_path / "out"), "--work", str(tmp_path / "work")]) == 2  # fmt: skip
+    assert "held back for an independent check" in capsys.readouterr().err
