@@ -34,8 +34,8 @@ import pandas as pd
 
 from autosnap.config import from_dict
 from autosnap.errors import InputError
-from autosnap.search.bench import bench_config
 from autosnap.space import grammar as gr
+from autosnap.space.bench import bench_config
 from autosnap.space.snap import Snap, SnapGrammar
 from autosnap.tables import exclusive, read_table
 from autosnap.training.config import TrainConfig

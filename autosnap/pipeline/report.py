@@ -27,8 +27,8 @@ from autosnap.pipeline.recommend import from_summary  # noqa: E402
 from autosnap.pipeline.status import thousands  # noqa: E402
 from autosnap.search.config import search_config  # noqa: E402
 from autosnap.search.history import evaluated, ranked  # noqa: E402
+from autosnap.search.predictors.value_model import ValueModel, load_model  # noqa: E402
 from autosnap.search.trace import best_so_far, proposal_tau  # noqa: E402
-from autosnap.search.value_model import ValueModel, load_model  # noqa: E402
 from autosnap.space.draw import draw_block  # noqa: E402
 from autosnap.space.snap import Snap  # noqa: E402
 from autosnap.tables import read_table  # noqa: E402

@@ -24,7 +24,7 @@ from autosnap.progress import log
 from autosnap.search import loop
 from autosnap.search.config import search_config, value_model_config
 from autosnap.search.history import evaluated
-from autosnap.search.value_model import (
+from autosnap.search.predictors.value_model import (
     ValueModel,
     load_model,
     pretrain_value_model,

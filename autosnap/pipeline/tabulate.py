@@ -1,5 +1,5 @@
 """The SNAP-Bench stages: the closed space as proposal tables, and its children as one
-table (autosnap.search.bench; the rules are workflow/rules/bench.smk)."""
+table (autosnap.space.bench; the rules are workflow/rules/bench.smk)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from autosnap.config import from_dict
 from autosnap.data.config import DataConfig
 from autosnap.errors import InputError
 from autosnap.progress import log
-from autosnap.search.bench import (
+from autosnap.space.bench import (
     bench_config,
     bench_table,
     denoised_table,
@@ -24,7 +24,7 @@ from autosnap.search.bench import (
     noise_ratio,
     top_members,
 )
-from autosnap.search.bench import proposals as bench_proposals_of
+from autosnap.space.bench import proposals as bench_proposals_of
 from autosnap.tables import CHILD_COLUMNS, TEST_COLUMNS, read_table, write_table
 from autosnap.training.config import TrainConfig
 

@@ -66,7 +66,7 @@ from autosnap.search.history import evaluated, ranked
 from autosnap.space import grammar as gr
 
 if TYPE_CHECKING:
-    from autosnap.search.value_model import ValueModel
+    from autosnap.search.predictors.value_model import ValueModel
 
 
 @dataclass

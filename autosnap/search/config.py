@@ -17,7 +17,7 @@ SCORES = ("model", "random")
 #: The generators of autosnap's scored pool (autosnap.search.candidates), in fill order.
 POOL_SOURCES = ("ascent", "mutation", "evolution", "random")
 #: What predicts a SNAP's value: AutoSNAP's auto-encoder, or (a control) a linear model
-#: of the symbol counts (autosnap.search.bag_model).
+#: of the symbol counts (autosnap.search.predictors.bag_model).
 MODEL_KINDS = ("autoencoder", "bag")
 #: How credit per source shares the picks (autosnap.search.candidates.source_quota).
 CREDIT_RULES = ("matching", "thompson")

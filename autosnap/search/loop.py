@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from autosnap.errors import InputError
-from autosnap.search.bag_model import BagModel, fit_bag
 from autosnap.search.config import SearchConfig, ValueModelConfig, check_pair
 from autosnap.search.history import evaluated
+from autosnap.search.predictors.bag_model import BagModel, fit_bag
+from autosnap.search.predictors.value_model import ValueModel, fit_with_metrics, pretrained
 from autosnap.search.strategies import propose
-from autosnap.search.value_model import ValueModel, fit_with_metrics, pretrained
 from autosnap.space import grammar as gr
 from autosnap.tables import CHILD_COLUMNS
 

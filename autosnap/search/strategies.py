@@ -32,7 +32,7 @@ from autosnap.space import grammar as gr
 from autosnap.tables import PROPOSAL_COLUMNS
 
 if TYPE_CHECKING:  # the model arrives as an argument; importing it would load torch
-    from autosnap.search.value_model import ValueModel
+    from autosnap.search.predictors.value_model import ValueModel
 #: Extra proposal columns (beyond docs/design.md's): the seed SNAP and latent step of a row.
 EXTRA_COLUMNS = ["parent", "step"]
 

@@ -14,15 +14,15 @@ import torch
 
 from autosnap.config import ConfigError
 from autosnap.errors import InputError
-from autosnap.search.bag_model import BagModel, fit_bag
 from autosnap.search.bananas import features, fit_predict
 from autosnap.search.candidates import scored_pool
 from autosnap.search.config import SearchConfig, ValueModelConfig, search_config
 from autosnap.search.history import ranked
 from autosnap.search.local import neighbour_keys, position
 from autosnap.search.loop import look_up, read_lookup, search
+from autosnap.search.predictors.bag_model import BagModel, fit_bag
+from autosnap.search.predictors.value_model import load_model, train_value_model
 from autosnap.search.rank import kendall
-from autosnap.search.value_model import load_model, train_value_model
 from autosnap.space import grammar as gr
 from autosnap.space.snap import SYMBOLS, SnapGrammar, enumerate_snaps, sample_snaps
 

@@ -14,13 +14,13 @@ from autosnap.config import ConfigError
 from autosnap.search.candidates import neighbour_scale, radius_scale, select, source_quota
 from autosnap.search.config import ADDITIONS, SearchConfig, search_config
 from autosnap.search.loop import look_up, read_lookup, search
-from autosnap.search.strategies import propose
-from autosnap.search.value_model import (
+from autosnap.search.predictors.value_model import (
     ValueModelConfig,
     pretrained,
     reconstruction_accuracy,
     train_value_model,
 )
+from autosnap.search.strategies import propose
 from autosnap.space import grammar as gr
 from autosnap.space.snap import Snap, SnapGrammar, enumerate_snaps, sample_snaps
 from autosnap.tables import CHILD_COLUMNS

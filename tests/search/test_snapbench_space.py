@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from autosnap.errors import InputError
-from autosnap.search.bench import (
+from autosnap.space.bench import (
     BenchConfig,
     bench_table,
     denoised_table,

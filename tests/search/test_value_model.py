@@ -12,13 +12,13 @@ import torch
 from helpers import AUTOSNAP, THREADS
 
 from autosnap.search.config import SearchConfig
-from autosnap.search.strategies import propose
-from autosnap.search.value_model import (
+from autosnap.search.predictors.value_model import (
     ValueModel,
     ValueModelConfig,
     ValueModelError,
     fit_with_metrics,
 )
+from autosnap.search.strategies import propose
 from autosnap.space import grammar as gr
 from autosnap.space.snap import Snap, SnapGrammar, sample_snaps
 from autosnap.tables import CHILD_COLUMNS, write_table

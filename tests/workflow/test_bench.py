@@ -9,7 +9,7 @@ import yaml
 from helpers import ROOT, workdir
 from test_workflow import planned, snakemake
 
-from autosnap.search.bench import BenchConfig, bench_config, members, noise_members
+from autosnap.space.bench import BenchConfig, bench_config, members, noise_members
 from autosnap.tables import CHILD_COLUMNS
 
 pytestmark = pytest.mark.slow

@@ -142,8 +142,8 @@ def test_schema_defaults_equal_the_package_defaults():
     import dataclasses
 
     from autosnap.data.config import DataConfig
-    from autosnap.search.bench import BenchConfig
     from autosnap.search.config import SearchConfig, ValueModelConfig
+    from autosnap.space.bench import BenchConfig
     from autosnap.training.config import FinalConfig, TrainConfig
 
     schema = yaml.safe_load((ROOT / "autosnap/config.schema.yaml").read_text())

@@ -13,7 +13,7 @@ from helpers import planned, snakemake, workdir
 
 from autosnap.search.config import search_config, value_model_config
 from autosnap.search.loop import NOT_IN_TABLE, look_up, read_lookup, search
-from autosnap.search.value_model import load_model
+from autosnap.search.predictors.value_model import load_model
 from autosnap.space.snap import SYMBOLS, enumerate_snaps
 from autosnap.training.config import train_config
 

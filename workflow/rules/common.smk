@@ -6,7 +6,7 @@ from autosnap.config import from_dict
 from autosnap.data.config import DataConfig
 from autosnap.data.pose_table import import_files
 from autosnap.models.baselines import BASELINES
-from autosnap.search.bench import bench_config, members, noise_members
+from autosnap.space.bench import bench_config, members, noise_members
 from autosnap.search.config import SearchConfig, check_pair, value_model_config
 from autosnap.training.config import FinalConfig
 

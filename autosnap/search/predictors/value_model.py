@@ -36,8 +36,8 @@ from torch import nn
 
 from autosnap.errors import InputError
 from autosnap.progress import log
-from autosnap.search.bag_model import BagModel
 from autosnap.search.config import ValueModelConfig
+from autosnap.search.predictors.bag_model import BagModel
 from autosnap.search.rank import kendall
 from autosnap.space import grammar as gr
 from autosnap.tables import atomic_write
