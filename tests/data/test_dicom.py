@@ -14,6 +14,7 @@ from helpers import ROOT
 
 from autosnap.config import from_dict
 from autosnap.data.config import DataConfig
+from autosnap.data.dataset import load_split
 from autosnap.data.importer import import_dataset, read_image
 from autosnap.data.pose_table import DataImportError
 
@@ -100,6 +101,24 @@ def _example_as_dicom(folder, n: int = 6, **tags) -> pd.DataFrame:
         pixels = np.asarray(Image.open(EXAMPLE / "images" / file))
         write_dicom(folder / file.replace(".png", ".dcm"), pixels, **tags)
     return table.assign(file=table["file"].str.replace(".png", ".dcm"))
+
+
+def test_dicom_images_import_as_their_png_twins(tmp_path):
+    """A 16-bit DICOM file gives the same patches as the same pixels stored as PNG."""
+    table = _example_as_dicom(tmp_path / "dcm")
+    table.to_csv(tmp_path / "dcm.csv", index=False)
+    table.assign(file=table["file"].str.replace(".dcm", ".png")).to_csv(tmp_path / "png.csv",
+                                                                         index=False)  # fmt: skip
+    png = import_dataset(section(EXAMPLE / "images", tmp_path / "png.csv"), tmp_path / "a")
+    dcm = import_dataset(section(tmp_path / "dcm", tmp_path / "dcm.csv"), tmp_path / "b")
+    for split in png:
+        (x1, lm1, _), (x2, lm2, _) = load_split(png[split]), load_split(dcm[split])
+        assert x1.shape[0] == 2 and np.array_equal(x1, x2) and np.array_equal(lm1, lm2)
+
+
+def section(images, poses) -> DataConfig:
+    return from_dict(DataConfig, {"source": "import", "images": str(images), "poses": str(poses),
+                                  "patch": [24, 46]}, "data")  # fmt: skip
 
 
 @pytest.mark.parametrize("tag", ["PixelSpacing", "ImagerPixelSpacing"])

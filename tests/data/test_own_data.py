@@ -15,7 +15,7 @@ from PIL import Image
 from autosnap.config import from_dict
 from autosnap.data.config import DataConfig
 from autosnap.data.dataset import load_split
-from autosnap.data.importer import import_dataset, pose_landmarks, read_image
+from autosnap.data.importer import pose_landmarks, read_image
 from autosnap.data.pose import recover_pose
 from autosnap.data.pose_table import DataImportError, import_files
 
@@ -63,44 +63,6 @@ def test_angles_point_from_the_reference_point_towards_the_tip():
         assert np.allclose(landmarks[2] - landmarks[0], 6.0 * np.array(direction))  # 3 mm
         position, recovered = recover_pose(landmarks[None])
         assert np.allclose(position, [[50.0, 40.0]]) and np.isclose(recovered[0] % 360, angle % 360)
-
-
-def test_dicom_images_import_as_their_png_twins(tmp_path):
-    """The dicom extra: a DICOM file written with pydicom gives the same patches as the
-    same pixels stored as PNG."""
-    import pydicom
-    from pydicom.dataset import FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
-
-    table = (
-        pd.read_csv(EXAMPLE / "poses.csv")
-        .head(6)
-        .assign(split=["train", "train", "val", "val", "test", "test"])
-    )
-    (tmp_path / "dcm").mkdir()
-    for file in table["file"]:
-        pixels = np.asarray(Image.open(EXAMPLE / "images" / file)).astype(np.uint16)
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = pydicom.Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, generate_uid()
-        ds.Modality, ds.PhotometricInterpretation = "RF", "MONOCHROME2"
-        ds.Rows, ds.Columns = pixels.shape
-        ds.SamplesPerPixel, ds.BitsAllocated, ds.BitsStored, ds.HighBit = 1, 16, 16, 15
-        ds.PixelRepresentation = 0
-        ds.PixelData = pixels.tobytes()
-        ds.save_as(tmp_path / "dcm" / file.replace(".png", ".dcm"), enforce_file_format=True)
-    table.to_csv(tmp_path / "png.csv", index=False)
-    table.assign(file=table["file"].str.replace(".png", ".dcm")).to_csv(tmp_path / "dcm.csv",
-                                                                         index=False)  # fmt: skip
-    png = import_dataset(section(EXAMPLE / "images", tmp_path / "png.csv"), tmp_path / "a")
-    dcm = import_dataset(section(tmp_path / "dcm", tmp_path / "dcm.csv"), tmp_path / "b")
-    for split in png:
-        (x1, lm1, _), (x2, lm2, _) = load_split(png[split]), load_split(dcm[split])
-        assert x1.shape[0] == 2 and np.array_equal(x1, x2) and np.array_equal(lm1, lm2)
 
 
 @pytest.mark.parametrize(
