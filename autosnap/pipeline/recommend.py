@@ -84,6 +84,20 @@ def _sd(values: pd.Series) -> float:
     return float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
+def _ranked(stats: pd.DataFrame, snap: str, seed: int) -> Recommendation:
+    """The Recommendation of `stats` (index candidate; `mean`, `sd` of the validation
+    error; the pick first, then by mean), the pick's SNAP and seed given."""
+    top = stats.iloc[0]
+    second = stats.iloc[1] if len(stats) > 1 else None
+    return Recommendation(
+        candidate=str(stats.index[0]), snap=snap, seed=seed,
+        val_err_mm=float(top["mean"]), val_err_sd=float(top["sd"]),
+        runner_up=None if second is None else str(stats.index[1]),
+        runner_up_err_mm=np.nan if second is None else float(second["mean"]),
+        runner_up_sd=np.nan if second is None else float(second["sd"]),
+    )  # fmt: skip
+
+
 def recommend(runs: pd.DataFrame, source: str = "the final runs") -> Recommendation:
     """Pick from the final runs (one row per candidate and seed, with `val_landmark_err_mm`)
     the candidate of lowest mean validation error over its successful seeds."""
@@ -97,19 +111,11 @@ def recommend(runs: pd.DataFrame, source: str = "the final runs") -> Recommendat
         raise InputError(f"{source}: the final runs have no validation error "
                          "(val_landmark_err_mm): they predate it; rerun them with "
                          "`snakemake --forcerun final`")  # fmt: skip
-    stats = ok.groupby("candidate", sort=False)["val_landmark_err_mm"].agg(["mean", _sd])
+    stats = ok.groupby("candidate", sort=False)["val_landmark_err_mm"].agg(mean="mean", sd=_sd)
     stats = stats.sort_values("mean", kind="stable")
-    best = stats.index[0]
-    mine = ok[ok["candidate"] == best]
+    mine = ok[ok["candidate"] == stats.index[0]]
     seed_row = mine.loc[mine["val_landmark_err_mm"].idxmin()]
-    second = stats.index[1] if len(stats) > 1 else None
-    return Recommendation(
-        candidate=str(best), snap=str(seed_row["snap"]), seed=int(seed_row["seed"]),
-        val_err_mm=float(stats.at[best, "mean"]), val_err_sd=float(stats.at[best, "_sd"]),
-        runner_up=None if second is None else str(second),
-        runner_up_err_mm=np.nan if second is None else float(stats.at[second, "mean"]),
-        runner_up_sd=np.nan if second is None else float(stats.at[second, "_sd"]),
-    )  # fmt: skip
+    return _ranked(stats, str(seed_row["snap"]), int(seed_row["seed"]))
 
 
 def from_summary(summary: pd.DataFrame, source: str = "summary") -> Recommendation:
@@ -117,16 +123,11 @@ def from_summary(summary: pd.DataFrame, source: str = "summary") -> Recommendati
     if "recommended" not in summary.columns or not summary["recommended"].any():
         raise InputError(f"{source}: no recommended candidate (no final run with a "
                          "validation error; rerun `snakemake --forcerun final`)")  # fmt: skip
-    ranked = summary.sort_values("val_landmark_err_mm_mean", kind="stable")
-    pick = ranked[ranked["recommended"]].iloc[0]
-    others = ranked[~ranked["recommended"] & ranked["val_landmark_err_mm_mean"].notna()]
-    second = others.iloc[0] if len(others) else None
-    return Recommendation(
-        candidate=str(pick["candidate"]), snap=str(pick["snap"]),
-        seed=int(pick["recommended_seed"]), val_err_mm=float(pick["val_landmark_err_mm_mean"]),
-        val_err_sd=float(np.nan_to_num(pick["val_landmark_err_mm_std"])),
-        runner_up=None if second is None else str(second["candidate"]),
-        runner_up_err_mm=np.nan if second is None else float(second["val_landmark_err_mm_mean"]),
-        runner_up_sd=np.nan if second is None else float(
-            np.nan_to_num(second["val_landmark_err_mm_std"])),
-    )  # fmt: skip
+    scored = summary[summary["val_landmark_err_mm_mean"].notna() | summary["recommended"]]
+    stats = pd.DataFrame({
+        "mean": scored["val_landmark_err_mm_mean"].to_numpy(),
+        "sd": np.nan_to_num(scored["val_landmark_err_mm_std"].to_numpy(dtype=float)),
+        "later": ~scored["recommended"].to_numpy(dtype=bool),
+    }, index=scored["candidate"]).sort_values(["later", "mean"], kind="stable")  # fmt: skip
+    pick = scored[scored["recommended"]].iloc[0]
+    return _ranked(stats, str(pick["snap"]), int(pick["recommended_seed"]))

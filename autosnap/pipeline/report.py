@@ -24,7 +24,12 @@ from autosnap.data.encoding import normalise_images, targets_to_landmarks  # noq
 from autosnap.data.figures import save  # noqa: E402
 from autosnap.errors import InputError  # noqa: E402
 from autosnap.pipeline.recommend import from_summary  # noqa: E402
-from autosnap.pipeline.status import thousands  # noqa: E402
+from autosnap.pipeline.status import (  # noqa: E402
+    column,
+    marked_candidates,
+    mean_sd,
+    thousands,
+)
 from autosnap.search.config import search_config  # noqa: E402
 from autosnap.search.history import evaluated, ranked  # noqa: E402
 from autosnap.search.predictors.value_model import ValueModel, load_model  # noqa: E402
@@ -132,21 +137,20 @@ def plot_final(summary: pd.DataFrame, path: Path) -> Path:
 def headline_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The final comparison in a line per candidate: the block, the test landmark error
     in mm (mean ± sd over the seeds), parameters and latency."""
-    mark = summary.get("recommended", pd.Series(False, index=summary.index)).fillna(False)
-    val = summary.get("val_landmark_err_mm_mean", pd.Series(np.nan, index=summary.index))
-    val_sd = summary.get("val_landmark_err_mm_std", pd.Series(np.nan, index=summary.index))
+    val = column(summary, "val_landmark_err_mm_mean")
+    val_sd = column(summary, "val_landmark_err_mm_std")
+
+    def cells(mean: pd.Series, sd: pd.Series, digits: int = 3) -> list[str]:
+        return [mean_sd(m, s, digits, "", "") for m, s in zip(mean, sd, strict=True)]
+
     return pd.DataFrame({
-        "candidate": [f"{c} *" if m else c for c, m in zip(summary["candidate"], mark,
-                                                            strict=True)],
+        "candidate": marked_candidates(summary),
         "block": summary["snap"].where(summary["candidate"] != "i3posnet", "i3PosNet-like"),
-        "validation error (mm)": ["" if pd.isna(m) else f"{m:.3f} ± {np.nan_to_num(s):.3f}"
-                                  for m, s in zip(val, val_sd, strict=True)],
-        "landmark error (mm)": [f"{m:.3f} ± {s:.3f}" for m, s in
-                                zip(summary["landmark_err_mm_mean"],
-                                    summary["landmark_err_mm_std"].fillna(0), strict=True)],
-        "angle error (deg)": [f"{m:.2f} ± {s:.2f}" for m, s in
-                              zip(summary["angle_err_deg_mean"],
-                                  summary["angle_err_deg_std"].fillna(0), strict=True)],
+        "validation error (mm)": cells(val, val_sd),
+        "landmark error (mm)": cells(summary["landmark_err_mm_mean"],
+                                     summary["landmark_err_mm_std"]),
+        "angle error (deg)": cells(summary["angle_err_deg_mean"], summary["angle_err_deg_std"],
+                                   2),
         "parameters": summary["params"],
         "latency (ms)": summary["latency_ms"].round(2),
         "seeds ok": [f"{o}/{n}" for o, n in zip(summary["seeds_ok"], summary["seeds"],

@@ -98,8 +98,24 @@ def thousands(n: float) -> str:
     return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.0f}k" if n >= 1e3 else f"{n:.0f}"
 
 
-def _err(mean: float, sd: float) -> str:
-    return "-" if pd.isna(mean) else f"{mean:.3f} ± {0 if pd.isna(sd) else sd:.3f} mm"
+def mean_sd(mean: float, sd: float, digits: int = 3, unit: str = " mm", missing: str = "-"
+            ) -> str:  # fmt: skip
+    """A mean ± sd cell of the final comparison (sd 0 with one seed; `missing` without
+    a mean), for the terminal's table and the report's alike."""
+    if pd.isna(mean):
+        return missing
+    return f"{mean:.{digits}f} ± {0 if pd.isna(sd) else sd:.{digits}f}{unit}"
+
+
+def column(summary: pd.DataFrame, name: str, default: object = np.nan) -> pd.Series:
+    """A summary column, or `default` throughout for a summary written before it existed."""
+    return summary[name] if name in summary.columns else pd.Series(default, index=summary.index)
+
+
+def marked_candidates(summary: pd.DataFrame) -> list[str]:
+    """The candidates, the recommended one marked with *."""
+    mark = column(summary, "recommended", False).fillna(False)
+    return [f"{c} *" if m else c for c, m in zip(summary["candidate"], mark, strict=True)]
 
 
 def final_table(results: str | Path) -> str:
@@ -112,14 +128,12 @@ def final_table(results: str | Path) -> str:
         return ""
     df = read_table(path)
     seeds = int(df["seeds"].max())
-    val = df.get("val_landmark_err_mm_mean", pd.Series(np.nan, index=df.index))
-    val_sd = df.get("val_landmark_err_mm_std", pd.Series(np.nan, index=df.index))
-    mark = df.get("recommended", pd.Series(False, index=df.index)).fillna(False)
+    val, val_sd = column(df, "val_landmark_err_mm_mean"), column(df, "val_landmark_err_mm_std")
     shown = pd.DataFrame({
-        "candidate": [f"{c} *" if m else c for c, m in zip(df["candidate"], mark, strict=True)],
+        "candidate": marked_candidates(df),
         "block": df["snap"].where(df["candidate"] != "i3posnet", "(i3PosNet-like network)"),
-        "validation error": [_err(m, s) for m, s in zip(val, val_sd, strict=True)],
-        "test error": [_err(m, s) for m, s in
+        "validation error": [mean_sd(m, s) for m, s in zip(val, val_sd, strict=True)],
+        "test error": [mean_sd(m, s) for m, s in
                        zip(df["landmark_err_mm_mean"], df["landmark_err_mm_std"], strict=True)],
         "params": df["params"].map(thousands),
         "latency": df["latency_ms"].map(lambda v: f"{v:.2f} ms"),
