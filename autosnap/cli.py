@@ -13,7 +13,7 @@ from pathlib import Path
 from autosnap import __version__
 from autosnap.errors import InputError
 from autosnap.progress import setup_logging
-from autosnap.search.config import STRATEGIES
+from autosnap.search import strategies
 from autosnap.space.snap import DEFAULT_MAX_LEN, Snap, sample_snaps
 
 USAGE_ERROR = 2
@@ -92,8 +92,11 @@ def _sections(config: str | None, *names: str) -> list[dict | None]:
     """Sections of a config file, read once and checked whole against the workflow's
     schema (a misspelt section fails here too; None without a file: all defaults)."""
     from autosnap.config import load_config
+    from autosnap.search.config import search_config
 
     data = load_config(config) if config else {}
+    if "search" in data:  # its strategy and sections, checked by the registry
+        search_config(data["search"], f"{config}: search")
     return [data.get(name) for name in names]
 
 
@@ -403,7 +406,8 @@ def _add_propose(sub: argparse._SubParsersAction) -> None:
     prop.add_argument("--history", help="history table (none in round 0)")
     prop.add_argument("--model", help="value model (strategy autosnap)")
     prop.add_argument("--config", help="YAML config; its search: section")
-    prop.add_argument("--strategy", choices=STRATEGIES, help="default: search.strategy")
+    prop.add_argument("--strategy", help="a registered strategy (default: search.strategy): "
+                      f"{', '.join(strategies.names())}, or a plug-in's")  # fmt: skip
     prop.add_argument("--round", type=int, required=True, help="the round proposed for")
     prop.add_argument("--k", type=int, help="number of proposals (default: search.children)")
     prop.add_argument("--out", required=True, help="proposals table (.parquet or .csv)")

@@ -27,12 +27,43 @@ class ConfigError(InputError):
 #: The schema of a config file; the workflow validates with it and fills its defaults.
 SCHEMA = files("autosnap") / "config.schema.yaml"
 
+_AUTOSNAP = "search.autosnap."
+#: Keys that moved, with their new place: a config that still has one fails in one line.
+MOVED = {
+    f"search.{key}": f"moved to {where}: each strategy's keys are in its own section"
+    for key, where in {
+        "top": f"{_AUTOSNAP}top (bananas: search.bananas.top)",
+        "candidates": f"{_AUTOSNAP}candidates (bananas: search.bananas.candidates)",
+        "population": f"search.evolution.population (autosnap's pool: {_AUTOSNAP}population)",
+        "tournament": f"search.evolution.tournament (autosnap's pool: {_AUTOSNAP}tournament)",
+        "ensemble": "search.bananas.ensemble",
+        **{
+            k: _AUTOSNAP + k
+            for k in (
+                "step",
+                "growth",
+                "max_steps",
+                "per_parent",
+                "beta",
+                "trust_radius",
+                "sources",
+                "source_credit",
+                "credit_rule",
+                "scores",
+            )
+        },  # fmt: skip
+    }.items()
+}
+
 
 @functools.cache
 def _validator() -> Any:
+    return _validator_of(yaml.safe_load(SCHEMA.read_text()))
+
+
+def _validator_of(schema: dict) -> Any:
     import jsonschema
 
-    schema = yaml.safe_load(SCHEMA.read_text())
     return jsonschema.validators.validator_for(schema)(schema)
 
 
@@ -44,38 +75,60 @@ def _node(schema: dict, path: list) -> dict:
     return schema
 
 
+def _hint(key: str, known: list[str]) -> str:
+    near = difflib.get_close_matches(key, known, n=1)
+    return f"did you mean '{near[0]}'?" if near else f"expected one of {', '.join(known)}"
+
+
 def check_config(data: Any, source: str) -> None:
     """Raise ConfigError with one line naming `source` (the file or files), the key path,
     what was expected and, for a misspelt key, the nearest known one."""
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    search = data.get("search") if isinstance(data, dict) else None
+    for key in search if isinstance(search, dict) else ():
+        if f"search.{key}" in MOVED:
+            raise ConfigError(f"{source}: search.{key}: {MOVED[f'search.{key}']}")
+        known = sorted(_node(_validator().schema, ["search"]).get("properties", {}))
+        if key not in known and not isinstance(search[key], dict):  # not a plug-in's section
+            raise ConfigError(f"{source}: search.{key}: unknown key ({_hint(key, known)})")
+    check_against(data, source, _validator())
+
+
+def check_against(data: Any, source: str, validator: Any | dict,
+                  error: type[InputError] = ConfigError) -> None:  # fmt: skip
+    """`check_config` for any JSON schema (a validator, or the schema as a dict): the
+    first error in one line, as `error`."""
+    if isinstance(validator, dict):
+        validator = _validator_of(validator)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if not errors:
         return
     e = errors[0]
     path = [str(p) for p in e.absolute_path]
     where = ".".join(path) or "the file"
     if e.validator == "additionalProperties":
-        known = sorted(_node(_validator().schema, list(e.absolute_path)).get("properties", {}))
+        known = sorted(_node(validator.schema, list(e.absolute_path)).get("properties", {}))
         unknown = sorted(set(e.instance) - set(known))
         key = unknown[0]
-        near = difflib.get_close_matches(key, known, n=1)
-        hint = f"did you mean '{near[0]}'?" if near else f"expected one of {', '.join(known)}"
-        raise ConfigError(f"{source}: {'.'.join([*path, key])}: unknown key ({hint})")
+        raise error(f"{source}: {'.'.join([*path, key])}: unknown key ({_hint(key, known)})")
     if e.validator == "type":
         expected = (
             e.validator_value
             if isinstance(e.validator_value, str)
             else " or ".join(e.validator_value)
         )
-        raise ConfigError(f"{source}: {where}: expected {expected}, got {e.instance!r}")
+        raise error(f"{source}: {where}: expected {expected}, got {e.instance!r}")
     bounds = {"minimum": "at least", "exclusiveMinimum": "more than",
               "maximum": "at most", "exclusiveMaximum": "less than"}  # fmt: skip
     if e.validator in bounds:
-        raise ConfigError(f"{source}: {where}: expected {bounds[e.validator]} "
-                          f"{e.validator_value}, got {e.instance!r}")  # fmt: skip
+        raise error(f"{source}: {where}: expected {bounds[e.validator]} "
+                    f"{e.validator_value}, got {e.instance!r}")  # fmt: skip
+    if e.validator == "required":
+        missing = next(k for k in e.validator_value if k not in e.instance)
+        raise error(f"{source}: {'.'.join([*path, missing])}: missing")
     if e.validator == "enum":
         options = ", ".join(map(str, e.validator_value))
-        raise ConfigError(f"{source}: {where}: expected one of {options}, got {e.instance!r}")
-    raise ConfigError(f"{source}: {where}: {e.message}")
+        raise error(f"{source}: {where}: expected one of {options}, got {e.instance!r}")
+    raise error(f"{source}: {where}: {e.message}")
 
 
 def load_config(path: str | Path) -> dict[str, Any]:

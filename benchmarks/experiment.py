@@ -19,9 +19,13 @@ its tables depend on, so they regenerate from it with one command.
     strategies:
       NAME: {search: {...}, value_model: {...}}
 
-A strategy names every key of its `search:` section (and, for `strategy: autosnap`,
-of `value_model:`) but those the experiment and the table set (EXPERIMENT_KEYS), so no
-default of the code can change an experiment behind its back.
+The file is checked against benchmarks/experiment.schema.yaml and read with the
+configs' `from_dict`. A strategy's `search:` names its `strategy` and pins every key of
+that strategy's section (and, for a strategy with a value model, of `value_model:`), and
+nothing else: rounds, children, the seed and the SNAP lengths come from the experiment
+and the table, so no default of the code can change an experiment behind its back. A
+registered study whose file the code has moved past names the commit that reads it
+(`code_commit`); it still loads, for its results page, and the harness refuses to run it.
 """
 
 from __future__ import annotations
@@ -29,31 +33,29 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from autosnap.config import ConfigError, check_against, from_dict
 from autosnap.data.config import DataConfig
 from autosnap.errors import InputError
+from autosnap.search import strategies as registry
 from autosnap.search.config import SearchConfig, ValueModelConfig
+from autosnap.search.config import search_config as parse_search
 from autosnap.sim.fluoro import Geometry
 from autosnap.training.config import TrainConfig
 
+SCHEMA = Path(__file__).with_name("experiment.schema.yaml")
 #: search keys that come from the experiment (rounds, children), the search's seed and
 #: the table's grammar (max_len, min_len), not from a strategy
 EXPERIMENT_KEYS = ("rounds", "children", "seed", "max_len", "min_len")
-TOP_KEYS = {"description", "kind", "status", "tables", "seeds", "rounds", "children",
-            "budgets", "compare", "strategies", "settings", "training", "endpoints"}  # fmt: skip
-STATUSES = ("exploration", "registered")
 
 
 class ExperimentError(InputError):
     """A malformed experiment file (names the file and the key)."""
-
-
-#: The keys of a `kind: measure` experiment.
-MEASURE_KEYS = {"description", "kind", "status", "measure", "args"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,37 @@ class Endpoints:
 
 
 @dataclass(frozen=True)
+class SearchFile:
+    """The keys of a `kind: search` file, as from_dict reads them."""
+
+    description: str
+    kind: str
+    tables: tuple[str, ...]
+    seeds: tuple[int, ...]
+    rounds: int
+    children: int
+    budgets: tuple[int, ...]
+    strategies: dict
+    status: str = "exploration"
+    code_commit: str | None = None
+    compare: dict | None = None
+    endpoints: dict | None = None
+    settings: dict | None = None
+    training: dict | None = None
+
+
+@dataclass(frozen=True)
+class MeasureFile:
+    """The keys of a `kind: measure` file."""
+
+    description: str
+    kind: str
+    measure: str
+    status: str = "exploration"
+    args: tuple[str | int | float, ...] = ()
+
+
+@dataclass(frozen=True)
 class Experiment:
     path: Path
     description: str
@@ -106,6 +139,8 @@ class Experiment:
     training: dict | None = None
     #: the registered endpoints: primary and secondary (endpoint, queries), alpha
     endpoints: Endpoints | None = None
+    #: the commit whose code reads this file (None: this code does)
+    code_commit: str | None = None
 
     @property
     def name(self) -> str:
@@ -116,6 +151,11 @@ def _fields(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
 
 
+@cache
+def _schema() -> dict:
+    return yaml.safe_load(SCHEMA.read_text())
+
+
 def load(path: str | Path) -> Experiment | Measurement:
     """Read and check an experiment file; errors name the file and the key."""
     path = Path(path)
@@ -123,74 +163,96 @@ def load(path: str | Path) -> Experiment | Measurement:
         raise ExperimentError(f"{path}: no such experiment file (see benchmarks/experiments/)")
     raw = path.read_bytes()
     data = yaml.safe_load(raw) or {}
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind not in _schema():
+        raise ExperimentError(f"{path}: kind: expected 'search' or 'measure', got {kind!r}")
+    check_against(data, str(path), _schema()[kind], ExperimentError)
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        if kind == "measure":
+            return _measurement(path, from_dict(MeasureFile, data, str(path)), digest)
+        return _experiment(path, from_dict(SearchFile, data, str(path)), digest)
+    except ConfigError as e:
+        raise ExperimentError(str(e)) from e
 
+
+def _measurement(path: Path, f: MeasureFile, digest: str) -> Measurement:
+    from benchmarks import measure
+
+    if not (Path(measure.__file__).parent / f"{f.measure}.py").exists():
+        raise ExperimentError(f"{path}: measure: no benchmarks/measure/{f.measure}.py")
+    return Measurement(path, f.description, f.status, f.measure, tuple(map(str, f.args)), digest)
+
+
+def _experiment(path: Path, f: SearchFile, digest: str) -> Experiment:
     def fail(where: str, what: str) -> ExperimentError:
         return ExperimentError(f"{path}: {where}: {what}")
 
-    if data.get("kind") == "measure":
-        unknown = sorted(set(data) - MEASURE_KEYS)
-        if unknown:
-            raise fail(unknown[0], f"unknown key, expected one of {sorted(MEASURE_KEYS)}")
-        from benchmarks import measure
-
-        module = Path(measure.__file__).parent / f"{data.get('measure')}.py"
-        if not module.exists():
-            raise fail("measure", f"no benchmarks/measure/{data.get('measure')}.py")
-        return Measurement(path, data["description"], data.get("status", "exploration"),
-                           data["measure"], tuple(str(a) for a in data.get("args") or ()),
-                           hashlib.sha256(raw).hexdigest())  # fmt: skip
-
-    unknown = sorted(set(data) - TOP_KEYS)
-    if unknown:
-        raise fail(unknown[0], f"unknown key, expected one of {sorted(TOP_KEYS)}")
-    missing = sorted(TOP_KEYS - {"compare", "status", "settings", "training", "endpoints"}
-                     - set(data))  # fmt: skip
-    if missing:
-        raise fail(missing[0], "missing")
-    if data["kind"] != "search":
-        raise fail("kind", f"expected 'search' or 'measure', got {data['kind']!r}")
-    status = data.get("status", "exploration")
-    if status not in STATUSES:
-        raise fail("status", f"expected one of {STATUSES}, got {status!r}")
-    first, last = data["seeds"]
-    strategies = data["strategies"]
-    for name, sections in strategies.items():
-        search = sections.get("search") or {}
-        keys = _fields(SearchConfig) - set(EXPERIMENT_KEYS)
-        need = {"search": keys}
-        if search.get("strategy") == "autosnap":
-            need["value_model"] = _fields(ValueModelConfig)
-        for section, keys in need.items():
-            given = set((sections.get(section) or {}).keys())
-            if given - keys:
-                raise fail(f"strategies.{name}.{section}.{sorted(given - keys)[0]}",
-                           "unknown key, or one the experiment sets")  # fmt: skip
-            if keys - given:
-                missing = sorted(keys - given)
-                raise fail(f"strategies.{name}.{section}", f"names no {missing} (all are pinned)")
-    training = data.get("training")
-    if "demo" in data["tables"]:
-        if not training or set(training) != {"data", "train", "max_len"}:
+    if f.code_commit is None:  # read by this code: every strategy checked and pinned
+        for name, sections in f.strategies.items():
+            _check_strategy(name, sections, f, fail)
+    if "demo" in f.tables:
+        if not f.training:
             raise fail("training", "the demo table needs data, train and max_len")
         for section, cls in (("data", DataConfig), ("train", TrainConfig)):
-            missing = sorted(_fields(cls) - set(training[section]))
+            missing = sorted(_fields(cls) - set(f.training[section]))
             if missing:
                 raise fail(f"training.{section}", f"names no {missing} (all are pinned)")
-        missing = sorted(_fields(Geometry) - set(training["data"]["geometry"]))
+        missing = sorted(_fields(Geometry) - set(f.training["data"].get("geometry") or {}))
         if missing:
             raise fail("training.data.geometry", f"names no {missing}")
-    compare = data.get("compare") or {}
-    if compare.get("first") and compare["first"] not in strategies:
+    compare = f.compare or {}
+    if compare.get("first") and compare["first"] not in f.strategies:
         raise fail("compare.first", f"'{compare['first']}' is not a strategy")
-    endpoints = _endpoints(data.get("endpoints"), tuple(data["budgets"]), fail)
-    if status == "registered" and (endpoints is None or not compare.get("first")):
+    endpoints = _endpoints(f.endpoints, f.budgets, fail)
+    if f.status == "registered" and (endpoints is None or not compare.get("first")):
         raise fail("endpoints" if endpoints is None else "compare.first",
                    "a registered study names its endpoints and the strategy it tests")  # fmt: skip
-    return Experiment(path, data["description"], status, tuple(data["tables"]),
-                      tuple(range(first, last + 1)), data["rounds"], data["children"],
-                      tuple(data["budgets"]), strategies, compare.get("first"),
-                      tuple(compare["against"]) if compare.get("against") else None,
-                      hashlib.sha256(raw).hexdigest(), training, endpoints)  # fmt: skip
+    first, last = f.seeds
+    return Experiment(path, f.description, f.status, f.tables, tuple(range(first, last + 1)),
+                      f.rounds, f.children, f.budgets, f.strategies, compare.get("first"),
+                      tuple(compare["against"]) if compare.get("against") else None, digest,
+                      f.training, endpoints, f.code_commit)  # fmt: skip
+
+
+def _check_strategy(name: str, sections: dict, f: SearchFile, fail) -> None:
+    """A strategy's search names its strategy and pins that strategy's section, and
+    nothing else; with a value model, every key of value_model: too."""
+    where = f"strategies.{name}.search"
+    search = dict(sections["search"])
+    try:
+        registry.load_plugins(search.get("plugins") or ())
+        cls = registry.get(search.get("strategy", ""))
+    except ConfigError as e:
+        raise fail(f"{where}.strategy", str(e)) from e
+    own = cls.name
+    extra = sorted(set(search) - {"strategy", "plugins", own})
+    if extra:
+        raise fail(f"{where}.{extra[0]}", f"not pinned here: an experiment's strategy names only "
+                   f"`strategy` and its section `{own}` (rounds, children, seed and lengths "
+                   "come from the experiment)")  # fmt: skip
+    need = {(where, own): _fields(cls.Config)} if _fields(cls.Config) else {}
+    if cls.needs_model:
+        need[(f"strategies.{name}", "value_model")] = _fields(ValueModelConfig)
+    elif "value_model" in sections:
+        raise fail(f"strategies.{name}.value_model", f"strategy {own} fits no value model")
+    for (parent, section), keys in need.items():
+        holder = search if section == own else sections
+        given = set((holder.get(section) or {}).keys())
+        if given - keys:
+            raise fail(f"{parent}.{section}.{sorted(given - keys)[0]}", "unknown key")
+        if keys - given:
+            raise fail(f"{parent}.{section}", f"names no {sorted(keys - given)} (all are pinned)")
+    try:
+        cfg = parse_search({**search, "rounds": f.rounds, "children": f.children}, where)
+        vm = from_dict(ValueModelConfig, sections.get("value_model"),
+                       f"strategies.{name}.value_model")  # fmt: skip
+        cls.check(cfg.settings(), cfg, vm)
+    except ConfigError as e:
+        key, what = str(e).split(": ", 1)  # a check's key is a config's: search.<...>
+        raise fail(
+            key if key.startswith("strategies.") else f"strategies.{name}.{key}", what
+        ) from e
 
 
 def _endpoints(raw: dict | None, budgets: tuple[int, ...], fail) -> Endpoints | None:
@@ -223,12 +285,18 @@ def _endpoints(raw: dict | None, budgets: tuple[int, ...], fail) -> Endpoints | 
 def search_config(exp: Experiment, strategy: str, seed: int, max_len: int, min_len: int
                   ) -> SearchConfig:  # fmt: skip
     """The search config of one search of `strategy`."""
-    section = dict(exp.strategies[strategy]["search"])
-    for key in ("sources",):
-        if key in section:
-            section[key] = tuple(section[key])
-    return SearchConfig(**section, rounds=exp.rounds, children=exp.children, seed=seed,
-                        max_len=max_len, min_len=min_len)  # fmt: skip
+    section = exp.strategies[strategy]["search"]
+    return parse_search({**section, "rounds": exp.rounds, "children": exp.children, "seed": seed,
+                         "max_len": max_len, "min_len": min_len},
+                        f"{exp.path}: strategies.{strategy}.search")  # fmt: skip
+
+
+def check_runnable(exp: Experiment) -> None:
+    """Refuse an experiment this code does not read (`code_commit`), naming where it runs."""
+    if exp.code_commit:
+        c = exp.code_commit[:12]
+        raise ExperimentError(f"{exp.path}: read by the code of commit {c} (code_commit); run "
+                              f"it there: git worktree add ../autosnap-{c[:7]} {c}")  # fmt: skip
 
 
 def value_model_config(exp: Experiment, strategy: str) -> ValueModelConfig:

@@ -39,7 +39,13 @@ from autosnap.search.rank import kendall
 from autosnap.search.trace import best_so_far, proposal_tau
 from autosnap.tables import atomic_write
 from benchmarks import protocol, tables
-from benchmarks.experiment import Experiment, Measurement, search_config, value_model_config
+from benchmarks.experiment import (
+    Experiment,
+    Measurement,
+    check_runnable,
+    search_config,
+    value_model_config,
+)
 from benchmarks.provenance import source_run
 
 HERE = Path(__file__).resolve().parent
@@ -102,6 +108,7 @@ def one_search(exp: Experiment, table_name: str, strategy: str, seed: int, work:
 
 def run(exp: Experiment, out: Path, cores: int, work: Path | None = None) -> dict:
     """Every search of `exp` (resuming finished ones from `work`), then the tables."""
+    check_runnable(exp)
     work = work or HERE / "work" / exp.name
     work.mkdir(parents=True, exist_ok=True)
     jobs = [(t, s, seed) for t in exp.tables for s in exp.strategies for seed in exp.seeds]

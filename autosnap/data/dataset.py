@@ -20,6 +20,7 @@ from autosnap.data.config import SPLITS, DataConfig
 from autosnap.data.patches import patch_grid, perturb_estimate, sample_image, to_patch
 from autosnap.data.pose import in_plane_angle
 from autosnap.progress import log, track
+from autosnap.seeds import data_streams
 from autosnap.sim.anatomy import ct_anatomy, load_ct, procedural_anatomy
 from autosnap.sim.fluoro import Pose, expose, instrument_line_integrals
 from autosnap.sim.instrument import Instrument
@@ -117,8 +118,7 @@ class Renderer:
 
 def seed_streams(cfg: DataConfig) -> tuple[np.random.SeedSequence, list[np.random.SeedSequence]]:
     """Independent seed streams from `data.seed`: the background bank, then one per split."""
-    bank_seed, *split_seeds = np.random.SeedSequence(cfg.seed).spawn(1 + len(SPLITS))
-    return bank_seed, split_seeds
+    return data_streams(cfg.seed, len(SPLITS))
 
 
 def make_dataset(

@@ -49,7 +49,7 @@ def propose_round(
     if strategy:
         cfg = replace(cfg, strategy=strategy)
     hist = read_table(history, CHILD_COLUMNS) if history else None
-    uses_model = cfg.strategy == "autosnap" and round_ > 0 and model
+    uses_model = cfg.needs_model and round_ > 0 and model
     value_model = load_model(model, cfg.grammar) if uses_model else None
     df = loop.propose_round(hist, cfg, round_, value_model)
     write_table(df, out)

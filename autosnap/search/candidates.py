@@ -3,7 +3,7 @@
 AutoSNAP's engine proposes by latent ascent alone: step from the best SNAPs along the
 value head's direction and decode. Taken first come, and filled with unscreened
 mutations when ascent runs dry, that search is only as good as one direction of an
-overfitted model. Here (`search.candidates` > 0) each round instead gathers
+overfitted model. Here (`search.autosnap.candidates` > 0) each round instead gathers
 
 - ascent decodes: every new decode of the walk from each of the `top` best SNAPs
   (unbounded growing steps, or the trust region's bounded, re-encoded steps),
@@ -16,9 +16,9 @@ spread: an upper confidence bound), and takes the best K with at most `per_paren
 from one parent. `origin` says which rule made each; the model, not the order of
 generation, decides. This is the project's addition (after BANANAS' acquisition over
 mutations and NAO/SemiNAS' many decodes per round), not the AutoSNAP paper's.
-`search.sources` names the generators a pool is made of.
+`search.autosnap.sources` names the generators a pool is made of.
 
-Credit per source (`search.source_credit`): the best K of one pool are mostly ascent
+Credit per source (`search.autosnap.source_credit`): the best K of one pool are mostly ascent
 decodes (62-71 % of the picks on SNAP-Bench and NAS-Bench-Graph alike, in the
 exploration of commit 030ff7b), since ascent makes exactly the sequences the linear head
 scores highest. Where the model ranks them, that pays (SNAP-Bench: Kendall tau 0.34
@@ -28,14 +28,14 @@ sources), most of a round is chosen by a model that cannot tell those candidates
 apart. So the K picks are instead shared among the sources by how often each source's
 children entered the top set in the rounds before (probability matching, as adaptive
 operator selection does), and the model picks the best within each: it still screens,
-but the history, not the model, decides how far to trust ascent. `search.credit_rule`
+but the history, not the model, decides how far to trust ascent. `search.autosnap.credit_rule`
 "thompson" gives each pick to the source with the highest Beta-posterior draw instead
 (shares that concentrate as the evidence grows): level with matching on every table,
 ahead of it against evolution on three of four NAS-Bench-Graph seed sets at 100
 queries, behind it on the demo's 5 seeds (2 of 5 at least evolution's, against 3), so a
 switch (the same exploration).
 
-Trust region (`search.trust_radius` > 0): a step is `trust_radius` times the median
+Trust region (`search.autosnap.trust_radius` > 0): a step is `trust_radius` times the median
 distance between the children's codes and their nearest neighbours (the local scale of
 the data, so a step means the same in every round and every model), taken
 `max_steps` times, each from the re-encoded decode of the last (so the walk stays on
@@ -53,41 +53,19 @@ on citeseer (12/0/8, p = 0.22); the far picks are exploration that pays on the t
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from autosnap.progress import log
-from autosnap.search.config import SearchConfig
 from autosnap.search.history import evaluated, ranked
+from autosnap.search.proposals import Proposals
 from autosnap.space import grammar as gr
 
 if TYPE_CHECKING:
     from autosnap.search.predictors.value_model import ValueModel
-
-
-@dataclass
-class Pool:
-    """New, distinct candidates with the rule and parent that made each."""
-
-    grammar: gr.TokenGrammar
-    known: set[str]
-    rows: list[dict] = field(default_factory=list)
-
-    def add(self, seq: list[str] | None, origin: str, parent: str = "",
-            step: float = float("nan")) -> bool:  # fmt: skip
-        if seq is None:
-            return False
-        key = self.grammar.key(seq)
-        if key in self.known:
-            return False
-        self.known.add(key)
-        self.rows.append({"snap": " ".join(seq), "snap_id": key, "origin": origin,
-                          "parent": parent, "step": step})  # fmt: skip
-        return True
+    from autosnap.search.strategies.autosnap import AutosnapConfig
 
 
 def entered_top(history: pd.DataFrame | None, top: int) -> pd.DataFrame:
@@ -110,31 +88,30 @@ def entered_top(history: pd.DataFrame | None, top: int) -> pd.DataFrame:
     return pd.concat(rounds) if rounds else ok.iloc[:0].assign(origin="", entered=False)
 
 
-def radius_scale(history: pd.DataFrame | None, cfg: SearchConfig) -> float:
+def radius_scale(history: pd.DataFrame | None, top: int) -> float:
     """2**m, m in [-2, 2]: +1 for every round in which at least a third of the ascent
     children beat the entry value of the top set before it, -1 for every round in which
     none did (the trust region's adaptation by success, read from the history)."""
-    done = entered_top(history, cfg.top)
+    done = entered_top(history, top)
     m = 0
     for _, share in done[done["origin"] == "ascent"].groupby("round")["entered"].mean().items():
         m = min(2, m + 1) if share >= 1 / 3 else max(-2, m - 1) if share == 0 else m
     return 2.0**m
 
 
-def source_quota(history: pd.DataFrame | None, cfg: SearchConfig, k: int,
-                 round_: int = 0) -> dict[str, int]:  # fmt: skip
+def source_quota(history: pd.DataFrame | None, cfg: AutosnapConfig, k: int,
+                 rng: np.random.Generator) -> dict[str, int]:  # fmt: skip
     """How many of the K picks each pool source gets, from the source's successes and
     tries in earlier rounds (`entered_top`) with a Beta(1, 1) prior, so an untried
     source keeps a chance. `cfg.credit_rule` "matching": shares in proportion to the
     posterior mean rate, rounded by largest remainder (probability matching, as adaptive
     operator selection does); "thompson": each pick goes to the source with the highest
-    draw from its Beta posterior (seeded by the round), which concentrates on the best
+    draw from its Beta posterior (from the round's generator), which concentrates on the best
     source as its evidence grows where matching keeps every source near its rate."""
     done = entered_top(history, cfg.top)
     wins = {s: int(done.loc[done["origin"] == s, "entered"].sum()) for s in cfg.sources}
     tries = {s: int((done["origin"] == s).sum()) for s in cfg.sources}
     if cfg.credit_rule == "thompson":
-        rng = np.random.default_rng(cfg.round_seed(round_))
         a = np.array([wins[s] + 1 for s in cfg.sources], dtype=float)
         b = np.array([tries[s] - wins[s] + 1 for s in cfg.sources], dtype=float)
         picks = rng.beta(a[:, None], b[:, None], size=(len(a), k)).argmax(axis=0)
@@ -160,7 +137,7 @@ def neighbour_scale(model: ValueModel, snaps: list[str]) -> float:
     return float(d.min(dim=1).values.median().clamp(min=1e-3))
 
 
-def ascent(pool: Pool, model: ValueModel, best: list[str], cfg: SearchConfig,
+def ascent(pool: Proposals, model: ValueModel, best: list[str], cfg: AutosnapConfig,
            radius: float) -> None:  # fmt: skip
     """Every new valid decode of the walks up the value direction from `best`."""
     import torch
@@ -189,29 +166,6 @@ def ascent(pool: Pool, model: ValueModel, best: list[str], cfg: SearchConfig,
             z = z_next
 
 
-def mutations(pool: Pool, best: list[str], n: int, rng: random.Random) -> None:
-    """Up to `n` new mutations of the best SNAPs, round robin."""
-    start, misses, i = len(pool.rows), 0, 0
-    while best and len(pool.rows) - start < n and misses < 50:
-        parent = best[i % len(best)]
-        got = pool.add(gr.mutate(pool.grammar, parent.split(), rng), "mutation", parent=parent)
-        misses = 0 if got else misses + 1
-        i += 1
-
-
-def tournament_children(pool: Pool, history: pd.DataFrame | None, cfg: SearchConfig, n: int,
-                        rng: random.Random) -> None:  # fmt: skip
-    """Up to `n` children as regularised evolution makes them: a mutation of the best of
-    `tournament` random members of the `population` most recent children."""
-    pop = evaluated(history).tail(cfg.population)
-    start, misses = len(pool.rows), 0
-    while not pop.empty and len(pool.rows) - start < n and misses < 100:
-        entrants = pop.iloc[[rng.randrange(len(pop)) for _ in range(cfg.tournament)]]
-        parent = entrants.iloc[int(entrants["value"].to_numpy().argmax())]["snap"]
-        got = pool.add(gr.mutate(pool.grammar, parent.split(), rng), "evolution", parent=parent)
-        misses = 0 if got else misses + 1
-
-
 def select(cands: pd.DataFrame, k: int, per_parent: int,
            quota: dict[str, int] | None = None) -> pd.DataFrame:  # fmt: skip
     """The best `k` by score, at most `per_parent` from one parent (random candidates
@@ -233,52 +187,52 @@ def select(cands: pd.DataFrame, k: int, per_parent: int,
     return cands.loc[taken]
 
 
-def scored_pool(history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_: int,
-                model: ValueModel, grammar: gr.TokenGrammar, known: set[str]
+def scored_pool(history: pd.DataFrame | None, cfg: AutosnapConfig, k: int, model: ValueModel,
+                pool: Proposals, lengths: tuple[int, int], rng: np.random.Generator
                 ) -> tuple[pd.DataFrame, float]:  # fmt: skip
-    """About `cfg.candidates` new candidates from `cfg.sources`, each with its origin,
-    parent, predicted value and score; and the trust region's radius (0: none)."""
-    rng = random.Random(cfg.round_seed(round_))
-    pool = Pool(grammar, set(known))
+    """About `cfg.candidates` new candidates from `cfg.sources` (added to the empty
+    `pool`), each with its origin, parent, predicted value and score; and the trust
+    region's radius (0: none)."""
     best = ranked(history)["snap"].head(cfg.top).tolist()
     radius = 0.0
     if cfg.trust_radius > 0:
         radius = cfg.trust_radius * neighbour_scale(model, evaluated(history)["snap"].tolist())
-        radius *= radius_scale(history, cfg)
+        radius *= radius_scale(history, cfg.top)
     if "ascent" in cfg.sources:
         ascent(pool, model, best, cfg, radius)
     # the pool's rest in equal shares, random SNAPs (when a source) topping it up
-    share = max(cfg.candidates - len(pool.rows), 0) // max(len(set(cfg.sources) - {"ascent"}), 1)
+    share = max(cfg.candidates - len(pool), 0) // max(len(set(cfg.sources) - {"ascent"}), 1)
     if "mutation" in cfg.sources:
-        mutations(pool, best, share, rng)
+        pool.add_mutations(best, share, rng)
     if "evolution" in cfg.sources:
-        tournament_children(pool, history, cfg, share, rng)
+        pool.add_tournament_children(history, cfg.population, cfg.tournament, share, rng)
     # random SNAPs: the rest of the pool and K more (they have no parent, so the cap per
     # parent never leaves the pick short), or, not a source, only what K still lacks
-    rest = cfg.candidates - len(pool.rows)
-    need = max(rest, k) if "random" in cfg.sources else k - len(pool.rows)
-    for seq in gr.sample_unique(grammar, need, cfg.round_seed(round_), cfg.min_len, cfg.max_len,
-                                exclude=pool.known, at_most=True):  # fmt: skip
-        pool.add(seq, "random")
-    cands = pd.DataFrame(pool.rows)
+    rest = cfg.candidates - len(pool)
+    pool.add_random(max(rest, k) if "random" in cfg.sources else k - len(pool), rng, lengths)
+    cands = pool.frame()
     mean, sd = model.predict_spread([s.split() for s in cands["snap"]])
     cands["predicted_value"] = mean
     cands["score"] = mean + cfg.beta * sd
     if cfg.scores == "random":  # the control: the same pool, ranked by chance
-        cands["score"] = np.random.default_rng(cfg.round_seed(round_)).random(len(cands))
+        cands["score"] = rng.random(len(cands))
     return cands, radius
 
 
-def scored_proposals(history: pd.DataFrame | None, cfg: SearchConfig, k: int, round_: int,
-                     model: ValueModel, grammar: gr.TokenGrammar,
-                     known: set[str]) -> list[dict]:  # fmt: skip
-    """K proposal rows from a scored pool of about `cfg.candidates` candidates."""
-    cands, radius = scored_pool(history, cfg, k, round_, model, grammar, known)
-    quota = source_quota(history, cfg, k, round_) if cfg.source_credit else None
+def scored_proposals(history: pd.DataFrame | None, cfg: AutosnapConfig, props: Proposals,
+                     model: ValueModel, lengths: tuple[int, int],
+                     rng: np.random.Generator) -> None:  # fmt: skip
+    """Fill `props` (K places) from a scored pool of about `cfg.candidates` candidates."""
+    k = props.k or 0
+    pool = Proposals(props.grammar, set(props.known))
+    cands, radius = scored_pool(history, cfg, k, model, pool, lengths, rng)
+    quota = source_quota(history, cfg, k, rng) if cfg.source_credit else None
     picked = select(cands, k, cfg.per_parent, quota)
     log.info(
         "autosnap candidates: %d (%d ascent, radius %.3f), quota %s, picked %s",
         len(cands), int((cands["origin"] == "ascent").sum()), radius, quota or "none",
         ", ".join(f"{o} {n}" for o, n in picked["origin"].value_counts().items()),
     )  # fmt: skip
-    return picked.drop(columns="score").to_dict("records")
+    for row in picked.itertuples():
+        props.add(row.snap.split(), row.origin, parent=row.parent, step=row.step,
+                  predicted_value=float(row.predicted_value))  # fmt: skip

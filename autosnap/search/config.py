@@ -6,41 +6,26 @@ from them without loading torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
-from autosnap.config import ConfigError, from_dict
+from autosnap.config import MOVED, ConfigError, from_dict
+from autosnap.search import strategies
 from autosnap.space.snap import DEFAULT_MAX_LEN, SnapGrammar
 
-STRATEGIES = ("autosnap", "random", "evolution", "local", "bananas")
-#: What ranks autosnap's scored pool: the value model, or (a control) random numbers.
-SCORES = ("model", "random")
-#: The generators of autosnap's scored pool (autosnap.search.candidates), in fill order.
-POOL_SOURCES = ("ascent", "mutation", "evolution", "random")
 #: What predicts a SNAP's value: AutoSNAP's auto-encoder, or (a control) a linear model
 #: of the symbol counts (autosnap.search.predictors.bag_model).
 MODEL_KINDS = ("autoencoder", "bag")
-#: How credit per source shares the picks (autosnap.search.candidates.source_quota).
-CREDIT_RULES = ("matching", "thompson")
-#: The keys of this project's additions to AutoSNAP's engine (issue #15) per section:
-#: with all of them at their defaults a search is the paper's (docs/search.md; the demo
-#: config turns the scored pool with credit on).
-ADDITIONS = {
-    "search": (
-        "candidates",
-        "per_parent",
-        "beta",
-        "trust_radius",
-        "sources",
-        "source_credit",
-        "credit_rule",
-    ),
-    "value_model": ("heads", "pretrain_steps", "pretrain_pool"),
-}
+#: The keys of this project's additions to AutoSNAP's value model (issue #15): with all
+#: of them at their defaults the model is the paper's (docs/search.md).
+MODEL_ADDITIONS = ("heads", "pretrain_steps", "pretrain_pool")
 
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """The `search:` section of a config."""
+    """The `search:` section: the keys every strategy shares, and the sections of the
+    strategies (`search.<name>:`, each parsed by its registered Config; one not given
+    takes its defaults)."""
 
     strategy: str = "autosnap"
     rounds: int = 3
@@ -49,55 +34,14 @@ class SearchConfig:
     max_len: int = DEFAULT_MAX_LEN
     min_len: int = 1
     seed: int = 0
-    #: autosnap: how many of the best SNAPs start an ascent.
-    top: int = 8
-    #: autosnap: first latent step and its growth per try; tries per seed.
-    step: float = 0.25
-    growth: float = 1.5
-    max_steps: int = 12
-    #: evolution: population (most recent children) and tournament size.
-    population: int = 32
-    tournament: int = 8
-    #: autosnap: candidates scored by the value model per round, the best K taken
-    #: (0: AutoSNAP's first K new ascent decodes, then unscored mutations and random).
-    candidates: int = 0
-    #: autosnap with candidates: at most this many proposals from one parent.
-    per_parent: int = 2
-    #: autosnap with candidates: score = mean + beta * sd over the value heads (UCB).
-    beta: float = 0.0
-    #: autosnap: latent step in units of the children's median nearest-neighbour code
-    #: distance, walked iteratively and adapted by success (0: `step * growth**j`).
-    trust_radius: float = 0.0
-    #: autosnap with candidates: the generators that fill the pool (POOL_SOURCES).
-    sources: tuple[str, ...] = POOL_SOURCES
-    #: autosnap with candidates: share the K picks among the sources by how their
-    #: children did in earlier rounds, the model picking within each (False: the best K).
-    source_credit: bool = False
-    #: autosnap with source_credit: how the shares follow the credit, "matching"
-    #: (in proportion to each source's rate) or "thompson" (a Beta draw per pick).
-    credit_rule: str = "matching"
-    #: autosnap with candidates: what ranks the pool, the value model's scores or, as a
-    #: control that isolates the model, random numbers (the same pool and credit).
-    scores: str = "model"
-    #: bananas: MLPs in the ensemble (its spread drives the Thompson draws).
-    ensemble: int = 5
+    #: Modules to import before the strategy is looked up (plug-in strategies).
+    plugins: tuple[str, ...] = ()
+    #: (name, settings) of the strategy sections given, each its Config's instance.
+    sections: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {STRATEGIES}, got '{self.strategy}'")
-        unknown = sorted(set(self.sources) - set(POOL_SOURCES))
-        if unknown or not self.sources:
-            raise ValueError(f"sources must be a non-empty list of {POOL_SOURCES}, got "
-                             f"{list(self.sources)}")  # fmt: skip
-        if self.credit_rule not in CREDIT_RULES:
-            raise ValueError(f"credit_rule must be one of {CREDIT_RULES}, got "
-                             f"'{self.credit_rule}'")  # fmt: skip
-        if self.scores not in SCORES:
-            raise ValueError(f"scores must be one of {SCORES}, got '{self.scores}'")
-        if self.strategy == "bananas" and (self.candidates < self.children or self.ensemble < 2):
-            raise ValueError("strategy bananas needs candidates >= children (its pool of "
-                             "mutations) and ensemble >= 2, got candidates "
-                             f"{self.candidates}, ensemble {self.ensemble}")  # fmt: skip
+        strategies.load_plugins(self.plugins)
+        strategies.get(self.strategy)
         if self.children < 1 or self.rounds < 1:
             raise ValueError("children and rounds must be at least 1")
         if not 1 <= self.min_len <= self.max_len:
@@ -107,9 +51,17 @@ class SearchConfig:
     def grammar(self) -> SnapGrammar:
         return SnapGrammar(max_len=self.max_len)
 
-    def round_seed(self, round_: int) -> int:
-        """One seed per round, derived from the config's seed."""
-        return self.seed * 100_003 + round_
+    def settings(self, strategy: str | None = None) -> Any:
+        """The settings of `strategy` (default: the search's): its section, or its
+        Config's defaults."""
+        name = strategy or self.strategy
+        given = dict(self.sections)
+        return given[name] if name in given else strategies.get(name).Config()
+
+    @property
+    def needs_model(self) -> bool:
+        """Whether the search's strategy fits the value model between rounds."""
+        return strategies.get(self.strategy).needs_model
 
 
 @dataclass(frozen=True)
@@ -153,23 +105,42 @@ class ValueModelConfig:
 
 
 def check_pair(search: SearchConfig, value_model: ValueModelConfig) -> None:
-    """What one section asks of the other: a bag model has no latent space, so an
-    autosnap search with it scores a pool without ascent decodes or trust region."""
-    if value_model.kind != "bag" or search.strategy != "autosnap":
-        return
-    if (search.candidates <= 0 or "ascent" in search.sources or search.trust_radius > 0
-            or value_model.pretrain_steps > 0):  # fmt: skip
-        raise ConfigError("value_model.kind: bag has no latent space: it needs "
-                          "search.candidates > 0, search.sources without ascent, "
-                          "search.trust_radius 0 and value_model.pretrain_steps 0, got "
-                          f"candidates {search.candidates}, sources {list(search.sources)}, "
-                          f"trust_radius {search.trust_radius}, pretrain_steps "
-                          f"{value_model.pretrain_steps}")  # fmt: skip
+    """What the strategy's settings ask of the search's and the value model's keys
+    (the strategy's own `check`)."""
+    strategies.get(search.strategy).check(search.settings(), search, value_model)
 
 
-def search_config(section: dict | None) -> SearchConfig:
-    """SearchConfig of a `search:` section, bad keys named as `search.<key>`."""
-    return from_dict(SearchConfig, section, "search")
+def search_config(section: dict | None, where: str = "search") -> SearchConfig:
+    """SearchConfig of a `search:` section, bad keys named as `search.<key>`: the shared
+    keys, and every other key a strategy's section (plug-ins imported first)."""
+    section = dict(section or {})
+    shared = {f.name for f in fields(SearchConfig)} - {"sections"}
+    key = "plugins"
+    try:
+        strategies.load_plugins(_plugins(section.get("plugins")))
+        key = "strategy"
+        strategies.get(section.get("strategy", SearchConfig.strategy))
+    except ConfigError as e:
+        raise ConfigError(f"{where}.{key}: {e}") from e
+    sections = []
+    for name in [k for k in section if k not in shared]:
+        value = section.pop(name)
+        if f"search.{name}" in MOVED:
+            raise ConfigError(f"{where}.{name}: {MOVED[f'search.{name}']}")
+        if not isinstance(value, dict) or name not in strategies.names():
+            raise ConfigError(f"{where}.{name}: unknown key, expected a shared key "
+                              f"({', '.join(sorted(shared))}) or the section of a strategy "
+                              f"({', '.join(strategies.names())})")  # fmt: skip
+        sections.append((name, from_dict(strategies.get(name).Config, value, f"{where}.{name}")))
+    return replace(from_dict(SearchConfig, section, where), sections=tuple(sections))
+
+
+def _plugins(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"expected a list of module names, got {value!r}")
+    return list(value)
 
 
 def value_model_config(section: dict | None) -> ValueModelConfig:

@@ -7,10 +7,15 @@ workflow's jobs call `propose_round`, `record` and `fit_round` one per rule, and
 `search` calls the same three in one process, so a config gives the same proposals,
 histories and value models whichever way its children are evaluated.
 
-Every random choice takes its seed from the config here: a round's proposals (random
-SNAPs, tie-breaks, evolution's tournaments, Thompson draws) from
-`SearchConfig.round_seed`, and a round's fit (the network's initialisation, batches,
-the held-out split and the unlabelled pool) from `fit_seed`.
+Every random choice takes its seed from the config through autosnap.seeds: a round's
+proposals (random SNAPs, tie-breaks, evolution's tournaments, Thompson draws) from
+`round_rng`, and a round's fit (the network's initialisation, batches, the held-out
+split and the unlabelled pool) from `fit_seed`.
+
+One proposal step: `propose_round` looks the strategy up in the registry
+(autosnap.search.strategies), builds it with its settings, calls its `propose` (which
+uses the helpers of autosnap.search.proposals and, for some, a predictor), tops a short
+round up with random SNAPs and returns the table. Nothing it calls calls back.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ import numpy as np
 import pandas as pd
 
 from autosnap.errors import InputError
+from autosnap.search import strategies
 from autosnap.search.config import SearchConfig, ValueModelConfig, check_pair
 from autosnap.search.history import evaluated
 from autosnap.search.predictors.bag_model import BagModel, fit_bag
 from autosnap.search.predictors.value_model import ValueModel, fit_with_metrics, pretrained
-from autosnap.search.strategies import propose
+from autosnap.search.proposals import table
+from autosnap.seeds import fit_seed, round_rng
 from autosnap.space import grammar as gr
 from autosnap.tables import CHILD_COLUMNS
 
@@ -38,26 +45,35 @@ NOT_IN_TABLE = "not_in_table"
 KEPT = ("round", "slot", "snap", "snap_id", "origin", "seed")
 
 
-def fit_seed(search: SearchConfig, value_model: ValueModelConfig, round_: int) -> int:
-    """The seed of the value model fitted after `round_`: from the search's seed, the
-    value model's and the round, so paired searches of one seed fit alike, and every
-    round draws its own batches and pool."""
-    entropy = [value_model.seed, search.seed, round_]
-    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
-
-
 def propose_round(
     history: pd.DataFrame | None,
     cfg: SearchConfig,
     round_: int,
     model: ValueModel | BagModel | None = None,
     grammar: gr.TokenGrammar | None = None,
+    k: int | None = None,
 ) -> pd.DataFrame:
-    """The proposals of a round: round 0 random whatever the strategy (so the
-    strategies of one seed share it), then the configured strategy."""
-    strategy = "random" if round_ == 0 else cfg.strategy
-    model = model if strategy == "autosnap" else None
-    return propose(history, cfg, round_, model, strategy=strategy, grammar=grammar)
+    """The K proposals of a round (K: `search.children` unless given), each new: round
+    0 random whatever the strategy (so the strategies of one seed share it), then the
+    configured strategy, topped up with random SNAPs where it proposes fewer."""
+    grammar = grammar or cfg.grammar
+    k = cfg.children if k is None else k
+    name = "random" if round_ == 0 else cfg.strategy
+    cls = strategies.get(name)
+    model = model if cls.needs_model else None
+    rng = round_rng(cfg.seed, round_)
+    props = cls(cfg.settings(name), cfg, grammar, model).propose(history, k, rng)
+    props.add_random(k - len(props), rng, (cfg.min_len, min(cfg.max_len, grammar.max_len)))
+    df = table(props, round_)
+    missing = df["predicted_value"].isna()
+    if model is not None and missing.any():  # the model's view of every proposal
+        df.loc[missing, "predicted_value"] = model.predict([s.split() for s in
+                                                            df.loc[missing, "snap"]])  # fmt: skip
+    if len(df) != k or not df["snap_id"].is_unique:
+        raise InputError(f"round {round_}: strategy {name} and random SNAPs found {len(df)} "
+                         f"new distinct SNAPs, not search.children = {k}: the space of "
+                         f"lengths {cfg.min_len}-{cfg.max_len} is nearly exhausted")  # fmt: skip
+    return df
 
 
 def record(history: pd.DataFrame | None, children: pd.DataFrame) -> pd.DataFrame:
@@ -79,7 +95,7 @@ def fit_round(
     (from `init`'s weights when pretrained), and its metrics row."""
     grammar = grammar or cfg.grammar
     ok = evaluated(history)
-    vm = replace(value_model, seed=fit_seed(cfg, value_model, round_))
+    vm = replace(value_model, seed=fit_seed(cfg.seed, value_model.seed, round_))
     if vm.kind == "bag":
         model, metrics = fit_bag(grammar, [s.split() for s in ok["snap"]], ok["value"].tolist())
         return model, {"round": round_, **metrics, "seed": vm.seed}
@@ -111,7 +127,7 @@ def search(
     """Run a search round by round in this process, yielding each round as it ends."""
     grammar = grammar or cfg.grammar
     check_pair(cfg, value_model)
-    uses_model = cfg.strategy == "autosnap"
+    uses_model = cfg.needs_model
     init = pretrained(grammar, value_model, cfg.min_len) if uses_model else None
     history, model = None, None
     for r in range(cfg.rounds):

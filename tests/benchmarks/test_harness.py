@@ -7,6 +7,7 @@ import json
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -139,9 +140,20 @@ def test_an_experiment_runs_every_search_and_resumes_where_it_stopped(toy_table,
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"strategies": {"x": {"search": {"strategy": "random"}}}},
-         "strategies.x.search: names no ['beta'"),
+        ({"strategies": {"x": {"search": {"strategy": "evolution", "evolution": {}}}}},
+         "strategies.x.search.evolution: names no ['population', 'tournament']"),
+        ({"strategies": {"x": {"search": {"strategy": "random", "evolution": {}}}}},
+         "strategies.x.search.evolution: not pinned here"),
+        ({"strategies": {"x": {"search": {"strategy": "evolution", "evolution":
+                                          {"population": 4, "tournament": 2, "top": 3}}}}},
+         "strategies.x.search.evolution.top: unknown key"),
+        ({"strategies": {"x": {"search": {"strategy": "bananas", "bananas":
+                                          {"top": 4, "candidates": 2, "ensemble": 5}}}}},
+         "strategies.x.search.bananas.candidates: the pool of mutations needs at least"),
+        ({"strategies": {"x": {"search": {"strategy": "tpe"}}}},
+         "strategies.x.search.strategy: no strategy 'tpe'"),
         ({"seeds": None, "tables": ["snapbench"]}, "seeds: missing"),
+        ({"rounds": "ten"}, "rounds: expected integer, got 'ten'"),
         ({"kind": "measures"}, "kind: expected 'search' or 'measure'"),
         ({"tables": ["demo"]}, "training: the demo table needs data, train and max_len"),
         ({"status": "registered"}, "endpoints: a registered study names its endpoints"),
@@ -161,12 +173,17 @@ def test_an_experiment_file_pins_every_setting(tmp_path, change, message):
 
 
 def test_every_committed_experiment_loads_and_keeps_the_held_back_tables_out():
-    kinds = set()
+    kinds, frozen = set(), []
     for path in sorted(EXPERIMENTS.glob("*.yaml")):
         exp = experiment.load(path)
         kinds.add(type(exp))
         assert not any(t.endswith(tables.HELD_BACK) for t in getattr(exp, "tables", ())), path
+        if getattr(exp, "code_commit", None):  # read by older code: the harness refuses it
+            frozen.append(path.name)
+            with pytest.raises(experiment.ExperimentError, match="git worktree add"):
+                harness.run(exp, Path("/nonexistent"), 1)
     assert kinds == {experiment.Experiment, experiment.Measurement}
+    assert frozen == ["confirmatory.yaml"]
     for name in tables.HELD_BACK:
         with pytest.raises(tables.TableError, match="held back for an independent check"):
             tables.load(f"nasbench_graph/{name}")
@@ -328,7 +345,7 @@ def test_a_bad_experiment_is_one_line_and_exit_2(tmp_path, capsys):
     )
     (tmp_path / "held.yaml").write_text(
         "description: x\nkind: search\ntables: [nasbench_graph/pubmed]\nseeds: [0, 1]\n"
-        "rounds: 1\nchildren: 2\nbudgets: [2]\nstrategies: {}\n"
+        "rounds: 1\nchildren: 2\nbudgets: [2]\nstrategies: {r: {search: {strategy: random}}}\n"
     )
     assert main(["run", str(tmp_path / "held.yaml"), "--allow-dirty", "--out",
                  str(tmp_path / "out"), "--work", str(tmp_path / "work")]) == 2  # fmt: skip

@@ -1,11 +1,12 @@
 """The baselines a NAS researcher expects, as strategies a user can pick: local search
-(one-symbol edits, best improvement, restarts), a BANANAS-style MLP ensemble with
+(one-symbol edits, first improvement, restarts), a BANANAS-style MLP ensemble with
 Thompson sampling; and the controls that isolate autosnap's model: its pool ranked by
 chance, and a bag-of-symbols linear model in place of the auto-encoder."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -14,15 +15,17 @@ import torch
 
 from autosnap.config import ConfigError
 from autosnap.errors import InputError
-from autosnap.search.bananas import features, fit_predict
 from autosnap.search.candidates import scored_pool
-from autosnap.search.config import SearchConfig, ValueModelConfig, search_config
+from autosnap.search.config import SearchConfig, ValueModelConfig, check_pair, search_config
 from autosnap.search.history import ranked
-from autosnap.search.local import neighbour_keys, position
 from autosnap.search.loop import look_up, read_lookup, search
 from autosnap.search.predictors.bag_model import BagModel, fit_bag
+from autosnap.search.predictors.ensemble import fit_ensemble
 from autosnap.search.predictors.value_model import load_model, train_value_model
+from autosnap.search.proposals import Proposals
 from autosnap.search.rank import kendall
+from autosnap.search.strategies.autosnap import AutosnapConfig
+from autosnap.search.strategies.local import neighbour_keys, position
 from autosnap.space import grammar as gr
 from autosnap.space.snap import SYMBOLS, SnapGrammar, enumerate_snaps, sample_snaps
 
@@ -46,7 +49,7 @@ def table() -> pd.DataFrame:
 
 
 def run(table: pd.DataFrame, **settings) -> list:
-    return list(search_rounds(SearchConfig(max_len=3, **settings), table))
+    return list(search_rounds(search_config({"max_len": 3, **settings}), table))
 
 
 def search_rounds(cfg: SearchConfig, table: pd.DataFrame):
@@ -108,18 +111,22 @@ def test_local_search_finds_more_than_random_search(table):
 def test_the_bananas_ensemble_ranks_unseen_snaps():
     grammar = SnapGrammar(max_len=6)
     snaps = sample_snaps(160, seed=2, max_len=6)
-    x = features(grammar, [s.symbols for s in snaps])
+    seqs = [s.symbols for s in snaps]
     y = np.array([value_of(s.symbols) for s in snaps])
-    pred = fit_predict(x[:60], y[:60], x[60:], members=5, seed=0)
+
+    def fitted():
+        return fit_ensemble(grammar, seqs[:60], y[:60], 5, np.random.default_rng(0))
+
+    pred = fitted().predict_all(seqs[60:])
     assert pred.shape == (5, 100)
     assert kendall(pred.mean(axis=0), y[60:]) > 0.5
     assert (pred.std(axis=0) > 0).all()  # members differ: the draws have a spread
-    np.testing.assert_array_equal(pred, fit_predict(x[:60], y[:60], x[60:], members=5, seed=0))
+    np.testing.assert_array_equal(pred, fitted().predict_all(seqs[60:]))
 
 
 def test_bananas_proposes_thompson_picks_among_mutations_of_the_best(table):
-    cfg = SearchConfig(max_len=3, strategy="bananas", rounds=3, children=6, top=4,
-                       candidates=30)  # fmt: skip
+    cfg = search_config({"max_len": 3, "strategy": "bananas", "rounds": 3, "children": 6,
+                         "bananas": {"top": 4, "candidates": 30}})  # fmt: skip
     rounds = list(search_rounds(cfg, table))
     for before, rnd in zip(rounds, rounds[1:], strict=False):
         props = rnd.proposals
@@ -144,20 +151,25 @@ def test_the_random_score_control_keeps_the_pool_and_drops_the_model():
     history = pd.DataFrame({"round": 0, "slot": range(40), "snap": [s.text for s in snaps],
                             "snap_id": [s.snap_id for s in snaps], "origin": "random",
                             "status": "ok", "value": values})  # fmt: skip
-    cfg = SearchConfig(max_len=6, top=6, candidates=100, source_credit=True)
-    scored, _ = scored_pool(history, cfg, 8, 1, model, grammar, set(history["snap_id"]))
-    chance, _ = scored_pool(history, SearchConfig(**{**cfg.__dict__, "scores": "random"}), 8, 1,
-                            model, grammar, set(history["snap_id"]))  # fmt: skip
+    cfg = AutosnapConfig(top=6, candidates=100, source_credit=True)
+
+    def pool(settings: AutosnapConfig) -> pd.DataFrame:
+        empty = Proposals(grammar, history)
+        rng = np.random.default_rng(1)
+        return scored_pool(history, settings, 8, model, empty, (1, 6), rng)[0]
+
+    scored, chance = pool(cfg), pool(replace(cfg, scores="random"))
     pd.testing.assert_frame_equal(scored.drop(columns="score"), chance.drop(columns="score"))
     assert kendall(scored["score"], scored["predicted_value"]) == pytest.approx(1.0)
     assert abs(kendall(chance["score"], chance["predicted_value"])) < 0.3
 
 
 def test_a_bananas_config_without_a_pool_is_refused_by_name():
-    with pytest.raises(ConfigError, match="bananas needs candidates >= children"):
-        search_config({"strategy": "bananas", "children": 8, "candidates": 0})
-    with pytest.raises(ConfigError, match="scores must be one of"):
-        search_config({"scores": "oracle"})
+    with pytest.raises(ConfigError, match="bananas.candidates: .* at least search.children"):
+        check_pair(search_config({"strategy": "bananas", "children": 8,
+                                  "bananas": {"candidates": 4}}), ValueModelConfig())  # fmt: skip
+    with pytest.raises(ConfigError, match="search.autosnap: scores must be one of"):
+        search_config({"autosnap": {"scores": "oracle"}})
 
 
 def test_the_bag_of_symbols_control_ranks_by_counts_and_searches_without_ascent(table):
@@ -166,15 +178,15 @@ def test_the_bag_of_symbols_control_ranks_by_counts_and_searches_without_ascent(
                              [value_of(s.symbols) for s in snaps])  # fmt: skip
     assert metrics["train_kendall_tau"] > 0.8 and np.isnan(metrics["recon_acc"])
     vm = ValueModelConfig(kind="bag")
-    cfg = SearchConfig(max_len=3, rounds=3, children=6, candidates=40, source_credit=True,
-                       sources=("mutation", "evolution", "random"))  # fmt: skip
+    pool = {"candidates": 40, "source_credit": True, "sources": ["mutation", "evolution", "random"]}
+    cfg = search_config({"max_len": 3, "rounds": 3, "children": 6, "autosnap": pool})
     rounds = list(search(cfg, vm, lambda p: look_up(p, table), GRAMMAR))
     assert isinstance(rounds[0].model, BagModel)
     assert set(rounds[-1].proposals["origin"]) <= {"mutation", "evolution", "random"}
     assert rounds[-1].proposals["predicted_value"].notna().all()
     with pytest.raises(ConfigError, match="bag has no latent space.*sources"):
-        next(search(SearchConfig(max_len=3, candidates=40), vm, lambda p: look_up(p, table),
-                    GRAMMAR))  # fmt: skip
+        next(search(search_config({"max_len": 3, "autosnap": {"candidates": 40}}), vm,
+                    lambda p: look_up(p, table), GRAMMAR))  # fmt: skip
 
 
 def test_a_bag_model_file_loads_back_as_the_same_model(tmp_path):

@@ -12,15 +12,15 @@ from helpers import THREADS
 
 from autosnap.config import ConfigError
 from autosnap.search.candidates import neighbour_scale, radius_scale, select, source_quota
-from autosnap.search.config import ADDITIONS, SearchConfig, search_config
-from autosnap.search.loop import look_up, read_lookup, search
+from autosnap.search.config import MODEL_ADDITIONS, SearchConfig, search_config
+from autosnap.search.loop import look_up, propose_round, read_lookup, search
 from autosnap.search.predictors.value_model import (
     ValueModelConfig,
     pretrained,
     reconstruction_accuracy,
     train_value_model,
 )
-from autosnap.search.strategies import propose
+from autosnap.search.strategies.autosnap import ADDITIONS, AutosnapConfig
 from autosnap.space import grammar as gr
 from autosnap.space.snap import Snap, SnapGrammar, enumerate_snaps, sample_snaps
 from autosnap.tables import CHILD_COLUMNS
@@ -28,6 +28,11 @@ from autosnap.tables import CHILD_COLUMNS
 MAX_LEN = 6
 GRAMMAR = SnapGrammar(max_len=MAX_LEN)
 SMALL = ValueModelConfig(hidden=48, steps=150, random_pool=100, heads=4)
+
+
+def autosnap(shared: dict | None = None, **settings) -> SearchConfig:
+    """A search config of strategy autosnap with `settings` in its section."""
+    return search_config({"max_len": MAX_LEN, **(shared or {}), "autosnap": settings})
 
 
 def value_of(symbols) -> float:
@@ -134,14 +139,15 @@ def test_sources_that_succeeded_get_more_of_the_picks():
     origins = ["random"] * 10 + (["ascent"] * 5 + ["evolution"] * 5) * 2
     # every ascent child entered the top set, no evolution child did
     values = [0.5] * 10 + [1.0] * 5 + [0.0] * 5 + [2.0] * 5 + [0.0] * 5
-    cfg = SearchConfig(max_len=MAX_LEN, top=5, candidates=50, source_credit=True)
-    quota = source_quota(history_of(snaps, rounds, origins, values), cfg, 10)
+    cfg = AutosnapConfig(top=5, candidates=50, source_credit=True)
+    rng = np.random.default_rng(0)
+    quota = source_quota(history_of(snaps, rounds, origins, values), cfg, 10, rng)
     assert sum(quota.values()) == 10 and set(quota) == set(cfg.sources)
     assert quota["ascent"] > max(quota["mutation"], quota["random"])
     assert min(quota["mutation"], quota["random"]) > quota["evolution"]
     assert abs(quota["mutation"] - quota["random"]) <= 1  # untried: the prior alone
     # round 0 alone: the prior, 2.5 each, the odd places to the sources in their order
-    first = source_quota(history_of(snaps[:10]), cfg, 10)
+    first = source_quota(history_of(snaps[:10]), cfg, 10, rng)
     assert first == {"ascent": 3, "mutation": 3, "evolution": 2, "random": 2}
 
 
@@ -153,28 +159,30 @@ def test_thompson_credit_concentrates_on_the_source_with_evidence():
     rounds = [0] * 10 + [1] * 90
     origins = ["random"] * 10 + ["ascent"] * 30 + ["mutation", "evolution", "random"] * 20
     values = [0.5] * 10 + [1.0 + i for i in range(30)] + [0.0] * 60
-    cfg = SearchConfig(max_len=MAX_LEN, top=5, candidates=50, source_credit=True,
-                       credit_rule="thompson")  # fmt: skip
+    cfg = AutosnapConfig(top=5, candidates=50, source_credit=True, credit_rule="thompson")
     history = history_of(snaps, rounds, origins, values)
-    quota = source_quota(history, cfg, 10, round_=2)
+
+    def rng(seed: int) -> np.random.Generator:
+        return np.random.default_rng(seed)
+
+    quota = source_quota(history, cfg, 10, rng(2))
     assert sum(quota.values()) == 10 and quota["ascent"] >= 9
-    assert quota == source_quota(history, cfg, 10, round_=2)
+    assert quota == source_quota(history, cfg, 10, rng(2))
     # round 0 alone: uniform posteriors; over rounds every source gets picks
-    spread = [source_quota(history_of(snaps[:10]), cfg, 10, round_=r) for r in range(5)]
+    spread = [source_quota(history_of(snaps[:10]), cfg, 10, rng(r)) for r in range(5)]
     assert all(sum(q.values()) == 10 for q in spread)
     assert all(sum(q[s] for q in spread) > 0 for s in cfg.sources)
     with pytest.raises(ConfigError, match="credit_rule"):
-        search_config({"credit_rule": "greedy"})
+        search_config({"autosnap": {"credit_rule": "greedy"}})
 
 
 @pytest.mark.parametrize("trust_radius", [0.0, 1.0])
 def test_the_scored_pool_proposes_k_new_valid_snaps_reproducibly(children, trust_radius):
     snaps, model = children
     history = history_of(snaps)
-    cfg = SearchConfig(max_len=MAX_LEN, top=6, candidates=120, per_parent=2, beta=1.0,
-                       trust_radius=trust_radius)  # fmt: skip
-    props = propose(history, cfg, 1, model, k=10)
-    again = propose(history, cfg, 1, model, k=10)
+    cfg = autosnap(top=6, candidates=120, per_parent=2, beta=1.0, trust_radius=trust_radius)
+    props = propose_round(history, cfg, 1, model, k=10)
+    again = propose_round(history, cfg, 1, model, k=10)
     pd.testing.assert_frame_equal(props, again)
     assert len(props) == 10 and props["snap_id"].is_unique
     assert not set(props["snap_id"]) & set(history["snap_id"])
@@ -185,7 +193,7 @@ def test_the_scored_pool_proposes_k_new_valid_snaps_reproducibly(children, trust
         r = trust_radius * neighbour_scale(model, history["snap"].tolist())
         steps = props.loc[props["origin"] == "ascent", "step"] / r
         np.testing.assert_allclose(steps, steps.round(), atol=1e-6)
-        assert (steps <= cfg.max_steps + 1e-6).all()
+        assert (steps <= cfg.settings().max_steps + 1e-6).all()
 
 
 @pytest.mark.parametrize("sources", [("evolution",), ("ascent", "evolution"), ("mutation",)])
@@ -193,24 +201,24 @@ def test_the_pool_holds_only_its_sources(children, sources):
     """A pool without `random` has no random SNAPs but to make up K; every other origin
     is one of its sources, and its pick is still K new SNAPs."""
     snaps, model = children
-    cfg = SearchConfig(max_len=MAX_LEN, top=6, candidates=120, per_parent=3, sources=sources)
-    props = propose(history_of(snaps), cfg, 1, model, k=8)
+    cfg = autosnap(top=6, candidates=120, per_parent=3, sources=list(sources))
+    props = propose_round(history_of(snaps), cfg, 1, model, k=8)
     assert len(props) == 8 and props["snap_id"].is_unique
     assert set(props["origin"]) <= {*sources, "random"}
     assert (props["origin"] != "random").sum() >= 6  # 120 candidates: K is made up without
 
 
 def test_a_pool_source_that_does_not_exist_is_named():
-    with pytest.raises(ConfigError, match=r"search: sources .*'tabu'"):
-        search_config({"candidates": 10, "sources": ["ascent", "tabu"]})
+    with pytest.raises(ConfigError, match=r"search.autosnap: sources .*'tabu'"):
+        autosnap(candidates=10, sources=["ascent", "tabu"])
 
 
 def test_the_pool_picks_what_the_model_prefers(children):
     """The proposals are the best-predicted of the pool: on average far above random
     valid SNAPs, by the model's own scoring."""
     snaps, model = children
-    cfg = SearchConfig(max_len=MAX_LEN, top=6, candidates=200, per_parent=3)
-    props = propose(history_of(snaps), cfg, 1, model, k=8)
+    cfg = autosnap(top=6, candidates=200, per_parent=3)
+    props = propose_round(history_of(snaps), cfg, 1, model, k=8)
     randoms = model.predict(gr.sample_unique(GRAMMAR, 200, 4, 1, MAX_LEN))
     assert props["predicted_value"].mean() > np.quantile(randoms, 0.9)
 
@@ -219,12 +227,11 @@ def test_the_trust_region_grows_after_ascent_successes_and_shrinks_after_failure
     snaps = sample_snaps(30, seed=3, max_len=MAX_LEN)
     rounds = [0] * 20 + [1] * 10
     origins = ["random"] * 20 + ["ascent"] * 10
-    cfg = SearchConfig(max_len=MAX_LEN, top=5)
     good = history_of(snaps, rounds, origins, [0.0] * 20 + [1.0] * 10)
     bad = history_of(snaps, rounds, origins, [1.0] * 20 + [0.0] * 10)
-    assert radius_scale(good, cfg) == 2.0
-    assert radius_scale(bad, cfg) == 0.5
-    assert radius_scale(history_of(snaps[:20]), cfg) == 1.0  # no ascent round yet
+    assert radius_scale(good, 5) == 2.0
+    assert radius_scale(bad, 5) == 0.5
+    assert radius_scale(history_of(snaps[:20]), 5) == 1.0  # no ascent round yet
 
 
 def test_a_table_search_runs_every_component_on_members_only():
@@ -235,8 +242,15 @@ def test_a_table_search_runs_every_component_on_members_only():
                                       "value": [value_of(s.symbols) for s in snaps]}))  # fmt: skip
     vm = ValueModelConfig(hidden=32, steps=30, random_pool=30, heads=3, pretrain_steps=20,
                           pretrain_pool=100)  # fmt: skip
-    cfg = SearchConfig(rounds=3, children=6, max_len=3, seed=3, top=6, candidates=60, beta=1.0,
-                       trust_radius=1.0)  # fmt: skip
+    cfg = search_config(
+        {
+            "rounds": 3,
+            "children": 6,
+            "max_len": 3,
+            "seed": 3,
+            "autosnap": {"top": 6, "candidates": 60, "beta": 1.0, "trust_radius": 1.0},
+        }
+    )
     rounds = list(search(cfg, vm, lambda p: look_up(p, table)))
     history = rounds[-1].history
     assert len(history) == 18 and history["snap_id"].is_unique
@@ -247,10 +261,10 @@ def test_a_table_search_runs_every_component_on_members_only():
 def test_the_additions_are_config_keys_whose_defaults_are_autosnaps_engine():
     """The benchmarks strip ADDITIONS from a config to run the paper's engine as
     `autosnap`: every key must be a field of its section, and its default the engine's."""
-    for section, cls in (("search", SearchConfig), ("value_model", ValueModelConfig)):
+    for keys, cls in ((ADDITIONS, AutosnapConfig), (MODEL_ADDITIONS, ValueModelConfig)):
         names = {f.name for f in fields(cls)}
-        assert set(ADDITIONS[section]) <= names, set(ADDITIONS[section]) - names
-    engine = SearchConfig()
+        assert set(keys) <= names, set(keys) - names
+    engine = SearchConfig().settings()
     assert engine.candidates == 0 and not engine.source_credit and engine.beta == 0
     assert engine.trust_radius == 0 and ValueModelConfig().heads == 1
     assert ValueModelConfig().pretrain_steps == 0

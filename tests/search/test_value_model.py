@@ -12,13 +12,13 @@ import torch
 from helpers import AUTOSNAP, THREADS
 
 from autosnap.search.config import SearchConfig
+from autosnap.search.loop import propose_round as propose
 from autosnap.search.predictors.value_model import (
     ValueModel,
     ValueModelConfig,
     ValueModelError,
     fit_with_metrics,
 )
-from autosnap.search.strategies import propose
 from autosnap.space import grammar as gr
 from autosnap.space.snap import Snap, SnapGrammar, sample_snaps
 from autosnap.tables import CHILD_COLUMNS, write_table
@@ -71,7 +71,7 @@ def test_every_decode_is_valid(fitted):
 
 def test_ascent_proposals_beat_their_seeds_in_predicted_value(fitted):
     snaps, values, model, _ = fitted
-    cfg = SearchConfig(max_len=MAX_LEN, children=8, top=8)
+    cfg = SearchConfig(max_len=MAX_LEN, children=8)
     df = propose(history_of(snaps, values), cfg, round_=1, model=model)
     ascent = df[df["origin"] == "ascent"]
     assert len(ascent) >= 4

@@ -75,7 +75,18 @@ def test_the_baselines_train_beside_the_search_not_after_it(tmp_path):
         ("train:\n  epoch: 3\n", "train.epoch: unknown key (did you mean 'epochs'?)"),
         ("serach:\n  rounds: 2\n", "serach: unknown key (did you mean 'search'?)"),
         ("search:\n  rounds: two\n", "search.rounds: expected integer, got 'two'"),
-        ("search:\n  strategy: bayes\n", "search.strategy: expected one of autosnap, random"),
+        (
+            "search:\n  strategy: bayes\n",
+            "search.strategy: no strategy 'bayes', expected one of autosnap, bananas",
+        ),
+        (
+            "search:\n  top: 4\n",
+            "search.top: moved to search.autosnap.top (bananas: search.bananas.top)",
+        ),
+        (
+            "search:\n  evolution: {populaton: 4}\n",
+            "search.evolution.populaton: unknown key (did you mean 'population'?)",
+        ),
     ],
 )
 def test_a_bad_config_is_one_line_naming_file_and_key_in_snakemake_and_the_cli(
@@ -101,7 +112,10 @@ def test_a_bad_config_is_one_line_naming_file_and_key_in_snakemake_and_the_cli(
     "text, line",
     [
         ("value_model:\n  kind: bag\n", "value_model.kind: bag has no latent space"),
-        ("search:\n  strategy: bananas\n  candidates: 2\n", "bananas needs candidates >="),
+        (
+            "search:\n  strategy: bananas\n  bananas: {candidates: 2}\n",
+            "search.bananas.candidates: the pool of mutations needs at least search.children",
+        ),
     ],
 )
 def test_settings_that_contradict_each_other_fail_before_any_job(tmp_path, text, line):
@@ -140,8 +154,10 @@ def test_every_schema_key_has_a_description():
 def test_schema_defaults_equal_the_package_defaults():
     """One set of defaults: the schema's must match the config dataclasses'."""
     import dataclasses
+    from dataclasses import fields
 
     from autosnap.data.config import DataConfig
+    from autosnap.search import strategies
     from autosnap.search.config import SearchConfig, ValueModelConfig
     from autosnap.space.bench import BenchConfig
     from autosnap.training.config import FinalConfig, TrainConfig
@@ -157,6 +173,15 @@ def test_schema_defaults_equal_the_package_defaults():
                          ("value_model", ValueModelConfig), ("final", FinalConfig),
                          ("bench", BenchConfig)]:  # fmt: skip
         ours = defaults(cls())
+        if section == "search":  # the shared keys, then each strategy's own section
+            del ours["sections"]
+            search = props["search"]["properties"]
+            sections = {k for k, v in search.items() if v.get("type") == "object"}
+            assert sections == {n for n in strategies.names() if fields(strategies.get(n).Config)}
+            for name in sections:
+                theirs = {k: v.get("default") for k, v in search[name]["properties"].items()}
+                assert theirs == defaults(strategies.get(name).Config()), name
+                ours[name] = {}
         if section == "data":
             ours["geometry"] = defaults(ours["geometry"])
             theirs = {k: v.get("default") for k, v in props["data"]["properties"].items()}

@@ -17,7 +17,7 @@ from autosnap.models.snapnet import count_params
 from autosnap.pipeline.report import pareto_front
 from autosnap.pipeline.stages import random_search_proposals
 from autosnap.search.config import SearchConfig
-from autosnap.search.strategies import propose
+from autosnap.search.loop import propose_round
 from autosnap.space.snap import Snap
 from autosnap.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from autosnap.training.config import TrainConfig
@@ -43,7 +43,7 @@ def test_random_search_shares_round_0_and_never_repeats(tmp_path):
     df = random_search_proposals(search, tmp_path / "p.parquet")
     assert len(df) == 15 and df["snap_id"].is_unique and list(df["slot"]) == list(range(15))
     cfg = SearchConfig(**search)
-    round0 = propose(None, cfg, 0, strategy="random")
+    round0 = propose_round(None, cfg, 0)  # round 0 is random whatever the strategy
     assert list(df[df["round"] == 0]["snap_id"]) == list(round0["snap_id"])
 
 

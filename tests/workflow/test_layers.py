@@ -14,7 +14,7 @@ PACKAGE = ROOT / "autosnap"
 #: Layers from the bottom; a module may import modules of a lower layer and of its own
 #: unit (a folder, or the shared modules), never a sibling unit of its layer or above.
 LAYERS = [
-    {"errors", "config", "tables", "progress", "__init__"},
+    {"errors", "config", "tables", "progress", "seeds", "__init__"},
     {"sim", "space"},
     {"data", "models", "search"},
     {"training"},
@@ -112,7 +112,8 @@ import autosnap.config, autosnap.search.strategies  # noqa: F401
 
 config = yaml.safe_load(open({str(ROOT / "config/config.yaml")!r}))
 validate(config, {str(ROOT / "autosnap/config.schema.yaml")!r})
-helpers = {{"config": config, "expand": expand, "multiext": multiext, "report": report}}
+helpers = {{"config": config, "expand": expand, "multiext": multiext, "report": report,
+           "CONFIG_FILES": "config.yaml"}}
 exec(open({str(ROOT / "workflow/rules/common.smk")!r}).read(), helpers)
 assert helpers["chunks"](range(5)) and helpers["FINAL"].candidates
 """

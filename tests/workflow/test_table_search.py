@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 #: Laid over the demo config as the workflow lays it: a 3-round search of the space of
 #: SNAPs up to 3 symbols, with the demo's own search settings otherwise.
 OVERLAY = {
-    "search": {"rounds": 3, "children": 4, "max_len": 3, "top": 4, "candidates": 30},
+    "search": {"rounds": 3, "children": 4, "max_len": 3, "autosnap": {"top": 4, "candidates": 30}},
     "value_model": {"steps": 40, "random_pool": 20, "hidden": 16},
     "evaluate": {"table": "table.parquet"},
 }
@@ -40,10 +40,18 @@ def toy_table(drop: int = 0) -> pd.DataFrame:
     return table.iloc[drop:].reset_index(drop=True)
 
 
+def deep(base: dict, over: dict) -> dict:
+    """`over` laid over `base` key by key, into nested sections, as Snakemake lays a
+    --configfile over the config."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = deep(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
 def merged(cwd, overlay: dict) -> dict:
-    """The config the workflow runs with: config.yaml, then the overlay, key by key."""
-    cfg = yaml.safe_load((cwd / "config/config.yaml").read_text())
-    return {k: {**cfg.get(k, {}), **overlay.get(k, {})} for k in cfg.keys() | overlay.keys()}
+    """The config the workflow runs with: config.yaml, then the overlay."""
+    return deep(yaml.safe_load((cwd / "config/config.yaml").read_text()), overlay)
 
 
 def roundtrip(df: pd.DataFrame, path) -> pd.DataFrame:
@@ -58,7 +66,7 @@ SEARCHES = {
     "evolution": {"search": {"strategy": "evolution"}},
     "local": {"search": {"strategy": "local"}},
     "bananas": {"search": {"strategy": "bananas"}},
-    "bag": {"search": {"sources": ["mutation", "evolution", "random"]},
+    "bag": {"search": {"autosnap": {"sources": ["mutation", "evolution", "random"]}},
             "value_model": {"kind": "bag"}},
 }  # fmt: skip
 
@@ -68,7 +76,12 @@ def test_a_table_search_is_the_same_through_snakemake_and_in_process(tmp_path, n
     cwd = workdir(tmp_path / "run")
     table = toy_table()
     table.to_parquet(cwd / "table.parquet", index=False)
-    overlay = {k: {**OVERLAY.get(k, {}), **SEARCHES[name].get(k, {})} for k in OVERLAY}
+    same_through_snakemake(tmp_path, cwd, table, deep(OVERLAY, SEARCHES[name]))
+
+
+def same_through_snakemake(tmp_path, cwd, table: pd.DataFrame, overlay: dict) -> list:
+    """Run the overlay's table search through Snakemake and in process; assert every
+    round's proposals, history and value model agree; return the rounds."""
     (cwd / "table.yaml").write_text(yaml.safe_dump(overlay))
     jobs = planned(cwd, "--configfile", "table.yaml")
     assert not any(rule.startswith(("train_", "final", "prepare_data")) for rule in jobs), jobs
@@ -97,7 +110,56 @@ def test_a_table_search_is_the_same_through_snakemake_and_in_process(tmp_path, n
         metrics = pd.read_parquet(folder / "value_model.parquet").iloc[0]
         assert metrics["seed"] == rnd.metrics["seed"]
         assert metrics["train_kendall_tau"] == pytest.approx(rnd.metrics["train_kendall_tau"])
-    assert (search_cfg.strategy == "autosnap") == (cwd / "results/round_1/value_model.pt").exists()
+    assert search_cfg.needs_model == (cwd / "results/round_1/value_model.pt").exists()
+    return rounds
+
+
+#: A strategy a user writes in a file of their own: mutations of the best `parents`.
+TOY = """
+from dataclasses import dataclass
+
+from autosnap.search.history import ranked
+from autosnap.search.strategies import Strategy, register
+
+
+@dataclass(frozen=True)
+class ToySettings:
+    parents: int = 1
+
+
+@register
+class Toy(Strategy):
+    name = "toy"
+    Config = ToySettings
+
+    def propose(self, history, k, rng):
+        props = self.proposals(history, k)
+        best = ranked(history)["snap"].head(self.settings.parents).tolist()
+        props.add_mutations(best, k, rng, origin="toy")
+        return props
+"""
+
+
+def test_a_strategy_in_a_module_of_its_own_runs_in_process_and_through_snakemake(
+    tmp_path, monkeypatch
+):
+    """A plug-in: one module outside the package, named in search.plugins, with no
+    other file changed, runs through the one loop in process and as the workflow's jobs."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "toy_strategy.py").write_text(TOY)
+    monkeypatch.syspath_prepend(str(plugins))  # this process
+    monkeypatch.setenv("PYTHONPATH", str(plugins))  # Snakemake's jobs
+    cwd = workdir(tmp_path / "run")
+    table = toy_table()
+    table.to_parquet(cwd / "table.parquet", index=False)
+    toy = {"search": {"strategy": "toy", "plugins": ["toy_strategy"], "toy": {"parents": 2}}}
+    rounds = same_through_snakemake(tmp_path, cwd, table, deep(OVERLAY, toy))
+    for before, rnd in zip(rounds, rounds[1:], strict=False):
+        props = rnd.proposals
+        assert (props["origin"] == "toy").sum() >= 3, props
+        best = set(before.history.sort_values("value", ascending=False)["snap"].head(2))
+        assert set(props.loc[props["origin"] == "toy", "parent"]) <= best
 
 
 def test_a_snap_missing_from_the_table_is_a_failed_child():

@@ -532,8 +532,8 @@ def test_the_search_components_run_through_the_rules(smoke_run, tmp_path):
     overlay = tmp_path / "overlay.yaml"
     overlay.write_text(yaml.safe_dump({
         "value_model": {"pretrain_steps": 30, "pretrain_pool": 200, "heads": 3},
-        "search": {"candidates": 40, "per_parent": 2, "beta": 1.0, "trust_radius": 1.0,
-                   "source_credit": True},
+        "search": {"autosnap": {"candidates": 40, "per_parent": 2, "beta": 1.0,
+                                "trust_radius": 1.0, "source_credit": True}},
     }))  # fmt: skip
     target = "results/round_1/proposals.parquet"
     r = snakemake(cwd, "--configfile", "config/smoke.yaml", str(overlay), "--cores", "2", target)

@@ -7,15 +7,15 @@ from autosnap.data.config import DataConfig
 from autosnap.data.pose_table import import_files
 from autosnap.models.baselines import BASELINES
 from autosnap.space.bench import bench_config, members, noise_members
-from autosnap.search.config import SearchConfig, check_pair, value_model_config
+from autosnap.search.config import check_pair, search_config, value_model_config
 from autosnap.training.config import FinalConfig
 
-SEARCH = from_dict(SearchConfig, config["search"], "search")
+SEARCH = search_config(config["search"], f"{CONFIG_FILES}: search")
 FINAL = from_dict(FinalConfig, config["final"], "final")
 ROUNDS = SEARCH.rounds
 K = SEARCH.children
 LAST = ROUNDS - 1
-USES_MODEL = SEARCH.strategy == "autosnap"
+USES_MODEL = SEARCH.needs_model
 VALUE_MODEL = value_model_config(config["value_model"])
 check_pair(SEARCH, VALUE_MODEL)
 #: evaluate.table: the children are looked up in this table (rule look_up), not trained,
@@ -308,7 +308,7 @@ def figure(name, category, suffix="png"):
 def report_outputs():
     """Every figure of results/report/ and its table, as outputs of the report rule, so
     `snakemake --report` shows what index.html shows. Which figures a run has is known
-    from the config: the value model's only with search.strategy autosnap and more than
+    from the config: the value model's only with a strategy that fits one and more than
     one round, the comparison with random search only with final.random_search."""
     names = [("progress", "Search"), ("blocks", "Search")]
     if USES_MODEL and LAST > 0:

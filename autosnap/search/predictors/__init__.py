@@ -1,3 +1,3 @@
 """What ranks SNAPs for a strategy: AutoSNAP's auto-encoder with its linear value head
-(value_model) and the bag-of-symbols control (bag_model). BANANAS' MLP ensemble still
-lives with its strategy (autosnap/search/bananas.py)."""
+(value_model), the bag-of-symbols control (bag_model) and BANANAS' MLP ensemble
+(ensemble), each usable by any strategy."""

@@ -7,7 +7,7 @@ in the scored pool (the same generators, credit and selection, no latent space a
 no ascent decodes) says how much of autosnap's result the auto-encoder adds beyond it.
 
 Ridge regression of the standardised value on each symbol's count and the length,
-closed form; no spread (one model), so `search.beta` has nothing to add.
+closed form; no spread (one model), so `search.autosnap.beta` has nothing to add.
 """
 
 from __future__ import annotations

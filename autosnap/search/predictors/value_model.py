@@ -39,6 +39,7 @@ from autosnap.progress import log
 from autosnap.search.config import ValueModelConfig
 from autosnap.search.predictors.bag_model import BagModel
 from autosnap.search.rank import kendall
+from autosnap.seeds import pretrain_seed
 from autosnap.space import grammar as gr
 from autosnap.tables import atomic_write
 
@@ -340,7 +341,7 @@ def pretrain_value_model(
     reconstruction fell to 0-20 % after two demo rounds), so a latent step decoded to
     something close to arbitrary. Pretrained once per grammar, every round's fit starts
     from it (`train_value_model(init=...)`)."""
-    pool = gr.sample_unique(grammar, cfg.pretrain_pool, cfg.seed + 7919, min_len,
+    pool = gr.sample_unique(grammar, cfg.pretrain_pool, pretrain_seed(cfg.seed), min_len,
                             grammar.max_len, at_most=True)  # fmt: skip
     recon_only = _reconstruction_only(cfg)
     log.info("value model: pretraining reconstruction on %d sequences, %d steps",

@@ -1,5 +1,5 @@
 """Local search, the baseline White et al. (2021) found hard to beat on NAS benchmarks:
-climb by first improvement over one-symbol edits, in batches of K, and restart from
+climb over one-symbol edits, in batches of K, by first improvement, and restart from
 random SNAPs when a neighbourhood holds nothing better.
 
 First improvement, not best: the climb moves as soon as a batch holds a better
@@ -11,24 +11,26 @@ from the history (`position`), so the workflow's propose job needs nothing else.
 
 - The climb starts at the best child of round 0 (random SNAPs, as for every strategy).
 - A round proposes up to K untried neighbours of the position (`grammar.neighbours`) in
-  an order shuffled with the round's seed (origin `local`, the position as parent). When
-  fewer than K are left, the rest of the round is random SNAPs (origin `restart`).
+  an order shuffled with the round's generator (origin `local`, the position as
+  parent). When fewer than K are left, the rest of the round is random SNAPs (origin
+  `restart`).
 - After a round the position moves to its best evaluated neighbour if that is better
-  (first improvement by batch: the best of the neighbours evaluated so far, whichever
-  round evaluated them). If none is better and every
-  neighbour is tried, the position is a local optimum: the climb restarts at the best
-  restart SNAP of that round, or, where the round had none, the next round is K restart
-  SNAPs and the climb starts again at their best.
+  (the best of the neighbours evaluated so far, whichever round evaluated them). If none
+  is better and every neighbour is tried, the position is a local optimum: the climb
+  restarts at the best restart SNAP of that round, or, where the round had none, the
+  next round is K restart SNAPs and the climb starts again at their best.
 """
 
 from __future__ import annotations
 
 import functools
-import random
 
+import numpy as np
 import pandas as pd
 
 from autosnap.search.history import evaluated
+from autosnap.search.proposals import Proposals
+from autosnap.search.strategies import Strategy, register
 from autosnap.space import grammar as gr
 
 #: Origins of the children a climb can start from: round 0's and the restarts.
@@ -41,7 +43,7 @@ def _neighbourhood(grammar: gr.TokenGrammar, snap: str) -> tuple[tuple[str, ...]
 
 
 def neighbour_keys(grammar: gr.TokenGrammar, snap: str) -> set[str]:
-    return {grammar.key(s) for s in _neighbourhood(grammar, snap)}
+    return {grammar.key(list(s)) for s in _neighbourhood(grammar, snap)}
 
 
 def _best(children: pd.DataFrame) -> pd.Series | None:
@@ -69,15 +71,18 @@ def position(history: pd.DataFrame | None, grammar: gr.TokenGrammar) -> pd.Serie
     return here
 
 
-def local_proposals(
-    history: pd.DataFrame | None, grammar: gr.TokenGrammar, known: set[str], k: int, seed: int
-) -> list[tuple[list[str], str, str]]:
-    """Up to K (sequence, origin, parent) of untried neighbours of the position; the
-    caller fills the round with restart SNAPs."""
-    here = position(history, grammar)
-    if here is None:
-        return []
-    untried = [list(s) for s in _neighbourhood(grammar, here["snap"])
-               if grammar.key(s) not in known]  # fmt: skip
-    random.Random(seed).shuffle(untried)
-    return [(s, "local", here["snap"]) for s in untried[:k]]
+@register
+class Local(Strategy):
+    name = "local"
+
+    def propose(self, history: pd.DataFrame | None, k: int, rng: np.random.Generator
+                ) -> Proposals:  # fmt: skip
+        props = self.proposals(history, k)
+        here = position(history, self.grammar)
+        if here is not None:
+            untried = [s for s in _neighbourhood(self.grammar, here["snap"])
+                       if self.grammar.key(list(s)) not in props.known]  # fmt: skip
+            for i in rng.permutation(len(untried)):
+                props.add(untried[i], "local", parent=here["snap"])
+        props.add_random(k - len(props), rng, self.lengths, origin="restart")
+        return props
