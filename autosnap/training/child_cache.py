@@ -15,6 +15,12 @@ finished training adds a line to `trainings.jsonl`, the record of what was train
 once its result is in the cache: a job killed after training a child but before
 caching it has nothing to reuse, and the child's next training is its only one.
 
+A child trained only to a rung of successive halving (epoch `until` of its budget) is
+an entry of its own, `{key}-e{until}`, with the state a continuation starts from
+(`.state.pt`, trainer.Resume); a training to a later rung, or to the whole budget,
+continues from the latest such state instead of starting again. The whole budget keeps
+the plain key, so a search without rungs finds what it found before.
+
 A start counts against a child only on a retry of its job in the same run (Snakemake's
 `attempt` > 1): when a whole run dies (Ctrl-C, `kill -9`, a lost head node), that is not
 the child's fault.
@@ -77,6 +83,11 @@ class CachedChild:
 
     table: Path
     marker: Path
+
+    @property
+    def state(self) -> Path:
+        """Where a rung's training stands (trainer.Resume), for its continuation."""
+        return self.table.with_suffix(".state.pt")
 
     @property
     def ledger(self) -> Path:
@@ -152,12 +163,34 @@ class CachedChild:
 
 
 class ChildCache:
-    """A folder of CachedChild files named by child_key."""
+    """A folder of CachedChild files named by child_key (and the epoch of a rung)."""
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def child(self, snap_id: str, cfg: TrainConfig, data_files: Sequence[Path]) -> CachedChild:
+    def child(self, snap_id: str, cfg: TrainConfig, data_files: Sequence[Path],
+              until: int | None = None) -> CachedChild:  # fmt: skip
+        """The entry of a child trained to epoch `until` (None: its whole budget)."""
         key = child_key(snap_id, cfg, data_files)
+        if is_rung(cfg, until):
+            key = f"{key}-e{until}"
         return CachedChild(self.folder / f"{key}.parquet", self.folder / f"{key}.started")
+
+    def resume_from(self, snap_id: str, cfg: TrainConfig, data_files: Sequence[Path],
+                    until: int | None = None) -> tuple[int, Path] | None:  # fmt: skip
+        """The latest rung before `until` (None: the whole budget) this child was
+        trained to, with its saved state: (epoch, state file); None to start afresh."""
+        key = child_key(snap_id, cfg, data_files)
+        target = cfg.epochs if until is None else until
+        found = []
+        for path in self.folder.glob(f"{key}-e*.state.pt"):
+            epoch = path.name[len(key) + 2 : -len(".state.pt")]
+            if epoch.isdigit() and int(epoch) < target:
+                found.append((int(epoch), path))
+        return max(found) if found else None
+
+
+def is_rung(cfg: TrainConfig, until: int | None) -> bool:
+    """Whether training to epoch `until` stops before the budget (a rung, not the end)."""
+    return until is not None and cfg.steps == 0 and until < cfg.epochs

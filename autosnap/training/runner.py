@@ -22,7 +22,7 @@ from autosnap.progress import log
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS, also_columns, read_table, write_table
 from autosnap.training.checkpoint import save_checkpoint
-from autosnap.training.child_cache import KILL_LIMIT, CachedChild, ChildCache
+from autosnap.training.child_cache import KILL_LIMIT, CachedChild, ChildCache, is_rung
 from autosnap.training.config import TrainConfig
 from autosnap.training.device import describe_device, select_device
 from autosnap.training.trainer import Split, load_splits, result_row, train_child
@@ -63,11 +63,13 @@ def train_snaps(
     weights: Sequence[str | Path] | None = None,
     attempt: int = 1,
     also: str | None = None,
+    until: int | None = None,
 ) -> list[dict]:
     """Train architectures one after another with `cfg` (its seed included), scored on
     `evaluate`, and with `also` on that split too (columns + also_columns(also)); one
     table each, and with `weights` one checkpoint each. `attempt` is the job's attempt
-    in this run (Snakemake's; 1 unless it is a retry)."""
+    in this run (Snakemake's; 1 unless it is a retry). `until`: train to that epoch of
+    the budget only (a rung), continuing a cached earlier rung where there is one."""
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     data_files = [Path(data_dir) / "train.parquet", Path(data_dir) / f"{evaluate}.parquet"]
@@ -80,19 +82,30 @@ def train_snaps(
     session: _Session | None = None
     rows = []
     for arch, meta, out, wout in zip(archs, metas, outputs, weights, strict=True):
-        cached = cache.child(arch.snap_id, cfg, data_files) if cache else None
+        cached = cache.child(arch.snap_id, cfg, data_files, until) if cache else None
         with cached.exclusive() if cached else nullcontext():
             row = cached.get(wout) if cached else None
             if row is not None:
                 log.info("%s: taken from %s (trained before)", arch.text, cached.table)
             else:
                 session = session or _Session.open(cfg, data_dir, evaluate, also)
-                row = _train_one(arch, meta, cfg, session, cached, wout, attempt)
+                start = cache.resume_from(arch.snap_id, cfg, data_files, until) if cache else None
+                row = _train_one(arch, meta, cfg, session, cached, wout, attempt,
+                                 _Stop(until, start))  # fmt: skip
         # a cached row may come from another job; a child that did not train has no scores
         row = {**dict.fromkeys(extra, np.nan), **row, **meta, "snap": arch.text}
         write_table(pd.DataFrame([row])[list(columns)], out)
         rows.append(row)
     return rows
+
+
+@dataclass
+class _Stop:
+    """Where a training stops (`until`, None: the budget) and the cached rung it
+    continues from ((epoch, state file), None: from scratch)."""
+
+    until: int | None = None
+    start: tuple[int, Path] | None = None
 
 
 def _train_one(
@@ -103,6 +116,7 @@ def _train_one(
     cached: CachedChild | None,
     weights: Path | None,
     attempt: int,
+    stop: _Stop | None = None,
 ) -> dict:
     """Train one child (or record it as killed), save its weights, fill the cache; the
     row returned is the cache's when another job cached the child first."""
@@ -114,9 +128,14 @@ def _train_one(
         model = build_model(arch, shape[1:], **cfg.net_size)
         log.warning("%s: killed (%s)", arch.text, error)
         return result_row(arch, meta, cfg.seed, str(session.device), "killed", error, model, shape)
+    stop = stop or _Stop()
+    if stop.start is not None:
+        log.info("%s: continuing from epoch %d (%s)", arch.text, *stop.start)
+    keep = cached.state if cached and is_rung(cfg, stop.until) else None
     try:
         row, model = train_child(arch, session.train_split, session.eval_split, cfg,
-                                 session.device, meta, session.also)  # fmt: skip
+                                 session.device, meta, session.also, stop.until,
+                                 stop.start[1] if stop.start else None, keep)  # fmt: skip
     except KeyboardInterrupt:  # Ctrl-C is not the child's fault: uncount it
         if cached:
             cached.uncount(starts)
@@ -145,8 +164,9 @@ def train_slots(
     cache_dir: str | Path | None = None,
     attempt: int = 1,
     also: str | None = None,
+    until: int | None = None,
 ) -> list[dict]:
-    """Train the given slots of a proposals table (one chunk of a round)."""
+    """Train the given slots of a proposals table (one chunk of a round, or of a rung)."""
     rows_in = read_table(proposals, PROPOSAL_COLUMNS).set_index("slot", drop=False)
     missing = [s for s in slots if s not in rows_in.index]
     if missing:
@@ -157,4 +177,4 @@ def train_slots(
         for s in slots
     ]
     return train_snaps(snaps, metas, outputs, data_dir, cfg, evaluate, cache_dir=cache_dir,
-                       attempt=attempt, also=also)  # fmt: skip
+                       attempt=attempt, also=also, until=until)  # fmt: skip

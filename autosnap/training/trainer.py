@@ -9,6 +9,7 @@ limit give a row with its `status`, never an exception that stops the search.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import traceback
@@ -28,6 +29,7 @@ from autosnap.errors import InputError
 from autosnap.models.factory import Architecture, build_model
 from autosnap.models.snapnet import count_macs, count_params
 from autosnap.progress import interactive, log
+from autosnap.tables import atomic_write
 from autosnap.training.config import TrainConfig
 
 
@@ -80,6 +82,27 @@ def autocast(device: torch.device, cfg: TrainConfig):
     return nullcontext()
 
 
+@dataclass
+class Resume:
+    """Where a training stands after an epoch: everything its continuation needs to
+    train on exactly as if it had not stopped (the weights, the optimiser's moments, the
+    schedule's position, the data order's generator and the global generator)."""
+
+    epoch: int
+    model: dict
+    optimiser: dict
+    schedule: dict
+    data_order: torch.Tensor
+    global_rng: torch.Tensor
+
+    def save(self, path: str | Path) -> Path:
+        return atomic_write(path, lambda tmp: torch.save(dataclasses.asdict(self), tmp))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Resume:
+        return cls(**torch.load(path, map_location="cpu", weights_only=True))
+
+
 def optimise(
     model: nn.Module,
     train_split: Split,
@@ -87,9 +110,14 @@ def optimise(
     device: torch.device,
     label: str = "child",
     on_epoch: Callable[[int, float], None] | None = None,
-) -> tuple[float, float]:
+    until: int | None = None,
+    resume: Resume | None = None,
+) -> tuple[float, float, Resume]:
     """The training loop: optimise `model` in place on `train_split` for the budget of
-    `cfg`; returns (epochs done, seconds). Raises ChildFailure."""
+    `cfg`, stopping after epoch `until` when given, continuing from `resume` when given
+    (the learning-rate schedule always spans the whole budget, so a training stopped
+    and continued equals one straight through, bit for bit on the CPU); returns (epochs
+    done, seconds, where it stands). Raises ChildFailure."""
     n = len(train_split.x)
     batch = min(cfg.batch_size, n)  # a train split smaller than a batch is one batch
     steps_per_epoch = n // batch  # drop the ragged last batch
@@ -98,12 +126,21 @@ def optimise(
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = make_schedule(opt, cfg, total)
     gen = torch.Generator().manual_seed(cfg.seed)
+    first = 0
+    if resume is not None:
+        model.load_state_dict(resume.model)
+        opt.load_state_dict(resume.optimiser)
+        sched.load_state_dict(resume.schedule)
+        gen.set_state(resume.data_order)
+        torch.set_rng_state(resume.global_rng)
+        first = resume.epoch
+    last = epochs if until is None else min(until, epochs)
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     check_every = 10  # a finite check costs a host sync; divergence is caught 10 steps late
     start = time.perf_counter()
-    step = 0
+    step = first * steps_per_epoch
     model.train()
-    for epoch in range(epochs):
+    for epoch in range(first, last):
         order = torch.randperm(n, generator=gen)[: steps_per_epoch * batch]
         order = order.view(steps_per_epoch, batch).to(device)
         loss_sum = torch.zeros((), device=device)
@@ -138,7 +175,9 @@ def optimise(
         )  # fmt: skip
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    return step / steps_per_epoch, time.perf_counter() - start
+    state = Resume(last, model.state_dict(), opt.state_dict(), sched.state_dict(),
+                   gen.get_state(), torch.get_rng_state())  # fmt: skip
+    return step / steps_per_epoch, time.perf_counter() - start, state
 
 
 @torch.inference_mode()
@@ -218,11 +257,18 @@ def train_child(
     device: torch.device,
     meta: dict | None = None,
     also: tuple[str, Split] | None = None,
+    until: int | None = None,
+    resume: str | Path | None = None,
+    resume_out: str | Path | None = None,
 ) -> tuple[dict, nn.Module | None]:
     """Train one architecture with seed `cfg.seed` and score it on `eval_split`, and on
     a second split too when `also` = (its name, the split) is given (`{name}_value`,
     `{name}_landmark_err_mm`: the test split for SNAP-Bench's table, the validation split
     for the final stage's choice of model); returns (result row, trained model or None).
+
+    `until`: stop after that epoch (a rung of successive halving), the schedule still
+    spanning `cfg.epochs`; `resume`: a file of `Resume` to continue from; `resume_out`:
+    where to save where the training stands when it ends well (for a continuation).
 
     Training failures become the row's status (`diverged`, `oom`, `timeout`, `error`)
     with an empty value; bad arguments raise InputError before anything is trained."""
@@ -234,9 +280,10 @@ def train_child(
         model = model.to(device)
         if cfg.channels_last:
             model = model.to(memory_format=torch.channels_last)
+        start = None if resume is None else Resume.load(resume)
         with _progress(label) as on_epoch:
-            row["epochs"], row["train_seconds"] = optimise(
-                model, train_split, cfg, device, label, on_epoch
+            row["epochs"], row["train_seconds"], state = optimise(
+                model, train_split, cfg, device, label, on_epoch, until, start
             )
         pred = predict_landmarks(model, eval_split, cfg, device)
         row.update(pose_metrics(pred, eval_split.landmarks, eval_split.mm_per_px))
@@ -249,6 +296,8 @@ def train_child(
             err = pose_metrics(pred, split.landmarks, split.mm_per_px)["landmark_err_mm"]
             row.update({f"{name}_landmark_err_mm": err, f"{name}_value": value_of(err)})
         row["latency_ms"] = latency_ms(model, train_split.shape, device)
+        if resume_out is not None:
+            state.save(resume_out)
     except ChildFailure as e:
         row.update(status=e.status, error=str(e))
     except torch.OutOfMemoryError as e:

@@ -234,3 +234,68 @@ def test_the_job_log_names_the_device_it_trains_on(data_dir, tmp_path):
                        capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "training on cpu (1 threads)" in r.stderr
+
+
+def last_loss(caplog) -> str:
+    """The loss of the last epoch logged (as a job log shows it), then forget the log."""
+    lines = [r.getMessage() for r in caplog.records if " loss " in r.getMessage()]
+    caplog.clear()
+    return lines[-1].split(" loss ")[1].split()[0]
+
+
+def test_a_training_stopped_and_continued_equals_one_straight_through(splits, tmp_path, caplog):
+    """Successive halving's continuation: trained to epoch 2, saved, and continued to 4
+    in a fresh model, a child has the weights, value and loss of a training straight to
+    4, bit for bit on the CPU; the schedule spans the whole budget either way."""
+    train, val = splits
+    cfg = TrainConfig(epochs=4, width=4, seed=5)
+    snap = Snap.parse("dup c3 s3 add")
+    caplog.set_level(logging.INFO)
+    straight, straight_model = train_child(snap, train, val, cfg, DEVICE)
+    loss = last_loss(caplog)
+    rung, _ = train_child(snap, train, val, cfg, DEVICE, until=2, resume_out=tmp_path / "e2.pt")
+    assert rung["epochs"] == 2 and rung["status"] == "ok" and rung["value"] != straight["value"]
+    caplog.clear()
+    done, model = train_child(snap, train, val, cfg, DEVICE, resume=tmp_path / "e2.pt")
+    assert done["epochs"] == 4 and done["value"] == straight["value"]
+    assert last_loss(caplog) == loss
+    for (name, a), b in zip(straight_model.state_dict().items(), model.state_dict().values(),
+                            strict=True):  # fmt: skip
+        assert torch.equal(a, b), name
+    again, _ = train_child(snap, train, val, cfg, DEVICE, until=4)  # `until` the budget
+    assert again["value"] == straight["value"]
+
+
+def test_a_rung_is_cached_and_its_continuation_trains_only_the_epochs_after_it(
+    data_dir, tmp_path, caplog
+):
+    """The cache keys a child by the epochs it reached: a training to epoch 2 is an
+    entry with the state it stopped in; the training to the whole budget continues from
+    it (epochs 3 and 4 only) and its row is a straight training's."""
+    from autosnap.training.runner import train_snaps
+
+    cfg = TrainConfig(epochs=4, width=4, seed=2, threads=THREADS)
+    snap, meta = Snap.parse("dup c3 add"), {"round": 0, "slot": 0, "origin": "random"}
+    cache = tmp_path / "cache"
+
+    def train(until, out, cache_dir=cache):
+        caplog.clear()
+        (row,) = train_snaps([snap], [meta], [tmp_path / out], data_dir, cfg,
+                             cache_dir=cache_dir, until=until)  # fmt: skip
+        epochs = [m.split("epoch ")[1].split()[0] for m in caplog.messages if " loss " in m]
+        return row, epochs
+
+    caplog.set_level(logging.INFO)
+    rung, epochs = train(2, "r.parquet")
+    assert rung["epochs"] == 2 and epochs == ["1/4", "2/4"]
+    assert (
+        len(list(cache.glob("*-e2.state.pt"))) == 1 and len(list(cache.glob("*-e2.parquet"))) == 1
+    )
+    full, epochs = train(None, "f.parquet")
+    assert full["epochs"] == 4 and epochs == ["3/4", "4/4"]  # nothing trained twice
+    again, epochs = train(2, "r2.parquet")  # the rung again: from the cache
+    assert epochs == [] and again["value"] == rung["value"]
+    straight, _ = train(None, "s.parquet", cache_dir=None)
+    assert full["value"] == straight["value"]
+    ledger = (cache / "trainings.jsonl").read_text().splitlines()
+    assert len(ledger) == 2  # the rung's training and its continuation
