@@ -22,6 +22,7 @@ from autosnap.models.factory import Architecture
 from autosnap.pipeline.recommend import recommend
 from autosnap.progress import log
 from autosnap.search.config import search_config
+from autosnap.search.fidelity import top_rung
 from autosnap.search.history import ranked
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, VAL_COLUMNS, read_table, write_table
@@ -50,7 +51,7 @@ def candidate_arch(candidate: str, history: str | Path | None, max_len: int
         rank = int(candidate[4:])
     else:
         raise InputError(f"unknown final candidate '{candidate}'")
-    best = ranked(read_table(history, CHILD_COLUMNS))
+    best = ranked(top_rung(read_table(history, CHILD_COLUMNS)))  # the whole budget's
     return Snap.parse(best["snap"].iloc[rank - 1], max_len) if rank <= len(best) else None
 
 

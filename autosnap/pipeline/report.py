@@ -31,8 +31,10 @@ from autosnap.pipeline.status import (  # noqa: E402
     thousands,
 )
 from autosnap.search.config import search_config  # noqa: E402
+from autosnap.search.fidelity import curve_of, top_rung  # noqa: E402
 from autosnap.search.history import evaluated, ranked  # noqa: E402
 from autosnap.search.predictors.value_model import ValueModel, load_model  # noqa: E402
+from autosnap.search.rank import kendall  # noqa: E402
 from autosnap.search.trace import best_so_far, proposal_tau  # noqa: E402
 from autosnap.space.draw import draw_block  # noqa: E402
 from autosnap.space.snap import Snap  # noqa: E402
@@ -44,10 +46,12 @@ ORIGIN_COLOURS = {"random": "#999999", "ascent": "#d62728", "mutation": "#ff7f0e
 
 
 def progress_table(history: pd.DataFrame) -> pd.DataFrame:
-    """One row per child in training order, with the best value so far."""
+    """One row per child in training order, with the best value so far (with rungs, of
+    the children trained the whole budget: a short training's value is another measure)."""
     df = history.sort_values(["round", "slot"]).reset_index(drop=True)
     df.insert(0, "child", np.arange(1, len(df) + 1))
-    df["best_so_far"] = best_so_far(df)["best_so_far"]
+    whole = df["value"].where(df.index.isin(top_rung(df).index))
+    df["best_so_far"] = best_so_far(df.assign(value=whole))["best_so_far"]
     return df
 
 
@@ -401,6 +405,77 @@ def section_search(rep: Report, history: pd.DataFrame, random_history: pd.DataFr
     return prog
 
 
+def rung_table(history: pd.DataFrame) -> pd.DataFrame:
+    """Per round and rung: the children that reached it, the epochs spent (a child
+    continued from a rung is counted once per epoch), the epochs a flat search of the same
+    K spends, and the Kendall tau between the rung's values and the last rung's, over the
+    children that reached the last (pooled over the rounds; the last rung's own is 1)."""
+    curves = [curve_of(c) for c in history["curve"].fillna("")]
+    epochs = sorted({e for c in curves for e in c})
+    last = epochs[-1]
+    done = [c for c in curves if last in c]
+    rows = []
+    for r, rnd in history.groupby("round"):
+        mine = [curve_of(c) for c in rnd["curve"].fillna("")]
+        spent = sum(max(c, default=0) for c in mine)
+        for e in epochs:
+            tau = kendall([c[e] for c in done], [c[last] for c in done])
+            rows.append({"round": r, "epochs": e, "children": sum(e in c for c in mine),
+                         "epochs_spent": spent if e == last else np.nan,
+                         "epochs_flat": len(rnd) * last if e == last else np.nan,
+                         "tau_with_last": tau})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def plot_rungs(history: pd.DataFrame, table: pd.DataFrame, path: Path) -> Path:
+    """Learning curves per round (the children that reached the last rung solid), and
+    the epochs spent per round against a flat search of the same K."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, history["round"].nunique()))
+    last = int(table["epochs"].max())
+    for colour, (r, rnd) in zip(colours, history.groupby("round"), strict=True):
+        for text in rnd["curve"].fillna(""):
+            c = curve_of(text)
+            on = last in c
+            label = f"round {r}" if text == rnd["curve"].iloc[0] else None
+            ax1.plot(list(c), mm(pd.Series(list(c.values()))), color=colour,
+                     lw=1.4 if on else 0.8, ls="-" if on else ":", marker="o" if on else ".",
+                     label=label)  # fmt: skip
+    ax1.set_xlabel("epochs trained")
+    ax1.set_ylabel("landmark error on validation (mm)")
+    ax1.set_yscale("log")
+    ax1.set_title("learning curves (solid: promoted to the last rung)")
+    ax1.legend(fontsize=8)
+    spent = table.dropna(subset=["epochs_spent"])
+    x = np.arange(len(spent))
+    ax2.bar(x - 0.2, spent["epochs_flat"], 0.4, color="#cccccc", label="flat search, same K")
+    ax2.bar(x + 0.2, spent["epochs_spent"], 0.4, color="#d62728", label="with rungs")
+    ax2.set_xticks(x, [str(r) for r in spent["round"]])
+    ax2.set_xlabel("round")
+    ax2.set_ylabel("child-epochs trained")
+    ax2.set_title("training spent per round")
+    ax2.legend(fontsize=8)
+    return save(fig, path)
+
+
+def section_rungs(rep: Report, history: pd.DataFrame) -> None:
+    """Successive halving: the curves, what it saved, and whether its early ranking held."""
+    if "curve" not in history.columns or not history["curve"].fillna("").astype(bool).any():
+        return
+    table = rung_table(history)
+    plot_rungs(history, table, rep.out / "rungs.png")
+    rep.add(
+        "Successive halving",
+        "rungs",
+        "Left: every child's validation error after each rung it reached; the best of a "
+        "rung went on. Right: child-epochs trained per round, against a search that trains "
+        "every child the whole budget. tau_with_last: how well a rung's values ranked the "
+        "children that reached the last rung (1: the same order); a low tau says early "
+        "stopping cannot be trusted on this task.",
+        table,
+    )
+
+
 def section_predictor(rep: Report, history: pd.DataFrame, fit_metrics: pd.DataFrame | None,
                       proposals: pd.DataFrame | None, value_model) -> None:  # fmt: skip
     """The value model: its ranking per round, and the latent space."""
@@ -516,6 +591,7 @@ def write_report(
     section_final(rep, summary)
     section_blocks(rep, history, summary)
     section_search(rep, history, random_history)
+    section_rungs(rep, history)
     section_predictor(rep, history, fit_metrics, proposals, value_model)
     section_cost(rep, summary, checkpoint, test)
     parts = ["<html><head><meta charset='utf-8'><title>autosnap report</title><style>"

@@ -21,7 +21,7 @@ import pandas as pd
 
 from autosnap.errors import InputError
 from autosnap.progress import log
-from autosnap.search import loop
+from autosnap.search import fidelity, loop
 from autosnap.search.config import search_config, value_model_config
 from autosnap.search.history import evaluated
 from autosnap.search.predictors.value_model import (
@@ -31,7 +31,7 @@ from autosnap.search.predictors.value_model import (
     pretrained,
 )
 from autosnap.space.snap import Snap
-from autosnap.tables import CHILD_COLUMNS, read_table, write_table
+from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS, read_table, write_table
 from autosnap.training.config import train_config
 from autosnap.training.runner import train_slots, train_snaps
 
@@ -85,15 +85,17 @@ def train_children(
     cache_dir: str | Path | None = None,
     attempt: int = 1,
     test: bool = False,
+    until: int | None = None,
     **overrides: object,
 ) -> list[dict]:
     """Train slots of a proposals table with the `train:` section (plus `overrides`,
     such as the job's threads) and write one child table per slot; SNAPs longer than
     `max_len` (search.max_len) are refused. `attempt`: the job's, in this run; `test`:
-    score on the test split as well (SNAP-Bench)."""
+    score on the test split as well (SNAP-Bench); `until`: train to that epoch only (a
+    rung), continuing the cached rung before it."""
     cfg = train_config(train, **overrides)
     return train_slots(proposals, slots, outputs, data_dir, cfg, max_len, evaluate, cache_dir,
-                       attempt, "test" if test else None)  # fmt: skip
+                       attempt, "test" if test else None, until)  # fmt: skip
 
 
 def train_snap(
@@ -138,6 +140,34 @@ def collect(tables: Sequence[str | Path], out: str | Path) -> pd.DataFrame:
     write_table(df, out)
     ok = int((df["status"] == "ok").sum())
     log.info("%s: %d children (%d ok), best value %.4f", out, len(df), ok, df["value"].max())
+    return df
+
+
+def promote(children: Sequence[str | Path], n: int, out: str | Path) -> pd.DataFrame:
+    """The next rung's proposals: the `n` best of a rung's children (fidelity.promote)."""
+    rung = pd.concat([read_table(p, CHILD_COLUMNS) for p in children], ignore_index=True)
+    picked = fidelity.promote(rung, n)
+    write_table(picked.reindex(columns=PROPOSAL_COLUMNS + ["parent", "step"]), out)
+    log.info("%s: %d of %d continue (values %s)", out, len(picked), len(rung),
+             ", ".join(f"{v:.4f}" for v in picked["value"]))  # fmt: skip
+    return picked
+
+
+def collect_rungs(previous: str | Path | None, proposals: str | Path,
+                  rungs: Sequence[Sequence[str | Path]], epochs: Sequence[int],
+                  out: str | Path) -> pd.DataFrame:  # fmt: skip
+    """A round's history with rungs: each proposal's row at the highest rung it reached,
+    with its rung and learning curve (fidelity.merge_rungs), after the history before."""
+    props = read_table(proposals, PROPOSAL_COLUMNS)
+    tables = [pd.concat([read_table(p, CHILD_COLUMNS) for p in paths], ignore_index=True)
+              for paths in rungs]  # fmt: skip
+    children = fidelity.merge_rungs(props, tables, epochs)
+    hist = read_table(previous, CHILD_COLUMNS) if previous else None
+    df = loop.record(hist, children)
+    write_table(df, out)
+    done = df[df["round"] == props["round"].iloc[0]]
+    log.info("%s: round of %d children, %s reached each rung", out, len(done),
+             [int((done["rung"] >= i).sum()) for i in range(len(epochs))])  # fmt: skip
     return df
 
 

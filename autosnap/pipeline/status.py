@@ -18,12 +18,13 @@ import pandas as pd
 from autosnap import __version__
 from autosnap.errors import InputError
 from autosnap.pipeline.recommend import from_summary
+from autosnap.search.fidelity import top_rung
 from autosnap.search.trace import proposal_tau
 from autosnap.tables import atomic_write, read_table
 
 STATUS_COLUMNS = [
     "round", "proposed", "done", "ok", "failed", "waiting", "best_value", "best_snap",
-    "heldout_tau", "tau_of_proposals",
+    "heldout_tau", "tau_of_proposals", "rungs",
 ]  # fmt: skip
 
 
@@ -54,13 +55,18 @@ def search_status(results: str | Path) -> tuple[pd.DataFrame, int, list[str]]:
     rows, best, best_snap, notes = [], -np.inf, "", []
     for r, folder in rounds:
         props = read_table(folder / "proposals.parquet")
-        done = [read_table(p) for p in sorted((folder / "children").glob("*.parquet"))]
-        children = pd.concat(done, ignore_index=True) if done else pd.DataFrame(
-            columns=["snap", "status", "value", "slot"]
-        )  # fmt: skip
+        rungs = sorted(folder.glob("rung_*"), key=lambda p: int(p.name.split("_")[1]))
+        children = _tables(folder / "rung_0" if rungs else folder)
+        filled = " ".join(_rung_fill(folder, p) for p in rungs)
         ok = children[children["status"] == "ok"]
-        if len(ok) and ok["value"].max() > best:
-            best, best_snap = float(ok["value"].max()), str(ok.loc[ok["value"].idxmax(), "snap"])
+        top_ok = ok  # with rungs, the best is of the whole budget's children: the history's
+        if rungs:
+            history = folder / "history.parquet"
+            top = top_rung(read_table(history)) if history.exists() else ok.iloc[:0]
+            top_ok = top[(top["status"] == "ok") & (top["round"] == r)]
+        if len(top_ok) and top_ok["value"].max() > best:
+            best = float(top_ok["value"].max())
+            best_snap = str(top_ok.loc[top_ok["value"].idxmax(), "snap"])
         metrics = folder / "value_model.parquet"
         fit = read_table(metrics).iloc[0] if metrics.exists() else None
         tau = np.nan if fit is None else fit["kendall_tau"]
@@ -76,7 +82,7 @@ def search_status(results: str | Path) -> tuple[pd.DataFrame, int, list[str]]:
             "failed": len(children) - len(ok), "waiting": len(props) - len(children),
             "best_value": best if np.isfinite(best) else np.nan, "best_snap": best_snap,
             "heldout_tau": float(tau),
-            "tau_of_proposals": proposed_tau,
+            "tau_of_proposals": proposed_tau, "rungs": filled,
         })  # fmt: skip
     cache = results / "cache" / "children"
     training = len(list(cache.glob("*.started"))) if cache.exists() else 0
@@ -84,9 +90,29 @@ def search_status(results: str | Path) -> tuple[pd.DataFrame, int, list[str]]:
     return pd.DataFrame(rows, columns=STATUS_COLUMNS), training, notes
 
 
+def _tables(folder: Path) -> pd.DataFrame:
+    """The child tables written so far in `folder`/children."""
+    done = [read_table(p) for p in sorted((folder / "children").glob("*.parquet"))]
+    if done:
+        return pd.concat(done, ignore_index=True)
+    return pd.DataFrame(columns=["snap", "status", "value", "slot"])
+
+
+def _rung_fill(round_folder: Path, rung: Path) -> str:
+    """`done/places` of one rung ("-" while its places are not chosen yet)."""
+    props = (
+        round_folder / "proposals.parquet" if rung.name == "rung_0" else rung / "proposals.parquet"
+    )
+    if not props.exists():
+        return "-"
+    return f"{len(list((rung / 'children').glob('*.parquet')))}/{len(read_table(props))}"
+
+
 def format_status(table: pd.DataFrame, training: int, notes: list[str] = ()) -> str:
     """Plain text of search_status (also what a job log or a pipe gets)."""
     shown = table.copy()
+    if not shown["rungs"].astype(bool).any():  # a search without rungs
+        shown = shown.drop(columns="rungs")
     for col in ("best_value", "heldout_tau", "tau_of_proposals"):
         shown[col] = shown[col].map(lambda v: "-" if pd.isna(v) else f"{v:.3f}")
     lines = [shown.to_string(index=False), f"children training now: {training}"]
@@ -191,8 +217,8 @@ def read_run_record(results: str | Path) -> dict:
 
 
 #: What each training (or look-up) leaves: one table.
-TRAINING_TABLES = ("round_*/children/*.parquet", "random/children/*.parquet",
-                   "final/*/seed_*.parquet")  # fmt: skip
+TRAINING_TABLES = ("round_*/children/*.parquet", "round_*/rung_*/children/*.parquet",
+                   "random/children/*.parquet", "final/*/seed_*.parquet")  # fmt: skip
 
 
 def trainings_done(results: str | Path, since: float = 0.0) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from autosnap.config import MOVED, ConfigError, from_dict
 from autosnap.search import strategies
+from autosnap.search.fidelity import FidelityConfig
 from autosnap.space.snap import DEFAULT_MAX_LEN, SnapGrammar
 
 #: What predicts a SNAP's value: AutoSNAP's auto-encoder, or (a control) a linear model
@@ -36,6 +37,8 @@ class SearchConfig:
     seed: int = 0
     #: Modules to import before the strategy is looked up (plug-in strategies).
     plugins: tuple[str, ...] = ()
+    #: Successive halving inside each round (autosnap.search.fidelity); off by default.
+    fidelity: FidelityConfig = FidelityConfig()
     #: (name, settings) of the strategy sections given, each its Config's instance.
     sections: tuple[tuple[str, Any], ...] = ()
 

@@ -29,6 +29,7 @@ import pandas as pd
 from autosnap.errors import InputError
 from autosnap.search import strategies
 from autosnap.search.config import SearchConfig, ValueModelConfig, check_pair
+from autosnap.search.fidelity import RUNG_COLUMNS, at_rung
 from autosnap.search.history import evaluated
 from autosnap.search.predictors.bag_model import BagModel, fit_bag
 from autosnap.search.predictors.value_model import ValueModel, fit_with_metrics, pretrained
@@ -62,7 +63,8 @@ def propose_round(
     cls = strategies.get(name)
     model = model if cls.needs_model else None
     rng = round_rng(cfg.seed, round_)
-    props = cls(cfg.settings(name), cfg, grammar, model).propose(history, k, rng)
+    seen = at_rung(history, cfg.children)  # with rungs: the values of one rung
+    props = cls(cfg.settings(name), cfg, grammar, model).propose(seen, k, rng)
     props.add_random(k - len(props), rng, (cfg.min_len, min(cfg.max_len, grammar.max_len)))
     df = table(props, round_)
     missing = df["predicted_value"].isna()
@@ -77,9 +79,14 @@ def propose_round(
 
 
 def record(history: pd.DataFrame | None, children: pd.DataFrame) -> pd.DataFrame:
-    """The history after a round: the children of every round so far, by round and slot."""
-    frames = [f[CHILD_COLUMNS] for f in (history, children) if f is not None]
+    """The history after a round: the children of every round so far, by round and slot
+    (with rungs, each child's rung and learning curve too)."""
+    frames = [f for f in (history, children) if f is not None]
+    rungs = [c for c in RUNG_COLUMNS if any(c in f.columns for f in frames)]
+    frames = [f.reindex(columns=CHILD_COLUMNS + rungs) for f in frames]
     df = pd.concat(frames, ignore_index=True).sort_values(["round", "slot"], kind="stable")
+    if "curve" in df.columns:
+        df["curve"] = df["curve"].fillna("")
     return df.reset_index(drop=True)
 
 
@@ -94,7 +101,7 @@ def fit_round(
     """The value model after `round_`, fitted on the history's successful children
     (from `init`'s weights when pretrained), and its metrics row."""
     grammar = grammar or cfg.grammar
-    ok = evaluated(history)
+    ok = evaluated(at_rung(history, cfg.children))  # with rungs: one rung's values
     vm = replace(value_model, seed=fit_seed(cfg.seed, value_model.seed, round_))
     if vm.kind == "bag":
         model, metrics = fit_bag(grammar, [s.split() for s in ok["snap"]], ok["value"].tolist())
@@ -127,6 +134,11 @@ def search(
     """Run a search round by round in this process, yielding each round as it ends."""
     grammar = grammar or cfg.grammar
     check_pair(cfg, value_model)
+    if cfg.fidelity.on:
+        raise InputError(
+            "search.fidelity: rungs continue trainings, so only the workflow "
+            "runs them (the tables of an in-process search hold final values)"
+        )
     uses_model = cfg.needs_model
     init = pretrained(grammar, value_model, cfg.min_len) if uses_model else None
     history, model = None, None

@@ -165,3 +165,28 @@ def test_results_have_the_shape_of_a_local_run(slurm_run):
     assert (history["status"] == "ok").all()
     summary = pd.read_parquet(cwd / "results/final/summary.parquet")
     assert list(summary["candidate"]) == ["best1", "random", "i3posnet", "resnet"]
+
+
+def test_a_smoke_search_with_rungs_runs_through_slurm(tmp_path):
+    """search.fidelity through profiles/slurm: every rung's training jobs go through the
+    queue (rung 1 as its group `rung1_{round}`), promote runs in the Snakemake process."""
+    cwd = workdir(tmp_path)
+    (cwd / "site.yaml").write_text(yaml.safe_dump(SITE))
+    since = datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
+    time.sleep(1)
+    target = "results/round_1/history.parquet"
+    r = subprocess.run(
+        [SNAKEMAKE, target, "--profile", "profiles/slurm", "--configfile", "config/smoke.yaml",
+         "config/smoke_fidelity.yaml", "site.yaml", "--slurm-init-seconds-before-status-checks",
+         "2", "--seconds-between-status-checks", "2"],
+        cwd=cwd, capture_output=True, text=True, timeout=3600,
+        env={"PATH": f"{BIN}:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": str(cwd)},
+    )  # fmt: skip
+    assert r.returncode == 0, (r.stdout + r.stderr)[-6000:]
+    jobs = sacct_jobs(since, cwd)
+    assert (jobs["State"] == "COMPLETED").all(), jobs.to_string()
+    comments = " ".join(jobs["Comment"])
+    assert "train_rung0_" in comments and "train_rung1_" in comments, jobs.to_string()
+    assert "promote" not in comments, "promote went through the queue"
+    history = pd.read_parquet(cwd / target)
+    assert [sorted(g) for _, g in history.groupby("round")["rung"]] == [[0, 0, 1, 1]] * 2

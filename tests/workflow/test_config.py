@@ -176,12 +176,16 @@ def test_schema_defaults_equal_the_package_defaults():
         if section == "search":  # the shared keys, then each strategy's own section
             del ours["sections"]
             search = props["search"]["properties"]
-            sections = {k for k, v in search.items() if v.get("type") == "object"}
+            ours["fidelity"] = defaults(ours["fidelity"])
+            fidelity = search["fidelity"]["properties"]
+            assert ours["fidelity"] == {k: v["default"] for k, v in fidelity.items()}
+            sections = {k for k, v in search.items() if v.get("type") == "object"} - {"fidelity"}
             assert sections == {n for n in strategies.names() if fields(strategies.get(n).Config)}
             for name in sections:
                 theirs = {k: v.get("default") for k, v in search[name]["properties"].items()}
                 assert theirs == defaults(strategies.get(name).Config()), name
                 ours[name] = {}
+            ours["fidelity"] = {}
         if section == "data":
             ours["geometry"] = defaults(ours["geometry"])
             theirs = {k: v.get("default") for k, v in props["data"]["properties"].items()}

@@ -65,3 +65,17 @@ def test_own_images_resolve_from_the_users_working_directory(tmp_path):
     r = snakemake(cwd, "--cores", "1", "results/data/train.parquet")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert pd.read_parquet(cwd / "results/data/train.parquet")["x_mm"].isna().all()
+
+
+def test_a_smoke_search_with_rungs_runs_as_a_module(tmp_path):
+    """search.fidelity through the module: 2 children a round train 1 epoch, the better
+    one continues to the budget's 2."""
+    rungs = {"search": {"children": 2, "fidelity": {"rungs": [1, 2], "eta": 2}}}
+    cwd, _ = user_folder(tmp_path, rungs)
+    target = "results/round_1/history.parquet"
+    jobs = planned(cwd, "--cores", "2", target)
+    assert jobs["promote"] == 2 and jobs["train_rung1_0"] == 2, jobs
+    r = snakemake(cwd, "--cores", "2", target)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    history = pd.read_parquet(cwd / target)
+    assert sorted(history["rung"]) == [0, 0, 1, 1] and history["curve"].str.len().gt(0).all()

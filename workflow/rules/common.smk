@@ -2,7 +2,7 @@
 # config sections are torch-free dataclasses, so building the DAG does not load torch.
 import os
 
-from autosnap.config import from_dict
+from autosnap.config import ConfigError, from_dict
 from autosnap.data.config import DataConfig
 from autosnap.data.pose_table import import_files
 from autosnap.models.baselines import BASELINES
@@ -16,11 +16,25 @@ ROUNDS = SEARCH.rounds
 K = SEARCH.children
 LAST = ROUNDS - 1
 USES_MODEL = SEARCH.needs_model
+#: search.fidelity: successive halving inside each round (autosnap.search.fidelity):
+#: rung i trains RUNG_SIZES[i] children to RUNG_EPOCHS[i] epochs (empty: off).
+RUNG_EPOCHS = list(SEARCH.fidelity.rungs)
+RUNG_SIZES = SEARCH.fidelity.sizes(K) if RUNG_EPOCHS else []
 VALUE_MODEL = value_model_config(config["value_model"])
 check_pair(SEARCH, VALUE_MODEL)
 #: evaluate.table: the children are looked up in this table (rule look_up), not trained,
 #: and the run ends with the search's last history (no final comparison, no report).
 TABLE = config["evaluate"]["table"]
+if RUNG_EPOCHS:
+    try:
+        SEARCH.fidelity.check_budget(config["train"]["epochs"])
+    except ValueError as e:
+        raise ConfigError(f"{CONFIG_FILES}: search.fidelity.rungs: {e}") from None
+    if TABLE:
+        raise ConfigError(
+            f"{CONFIG_FILES}: search.fidelity: a table search has final values only; "
+            "rungs need trained children (leave evaluate.table empty)"
+        )
 #: The auto-encoder pretrained once per grammar (value_model.pretrain_steps > 0).
 PRETRAINED = "results/value_model/pretrained.pt"
 # The random-search baseline has the search's budget of children (final.random_search);
@@ -29,7 +43,7 @@ RANDOM_SLOTS = ROUNDS * K
 #: Trainings (or look-ups) of a whole run: the search's children, the random search's,
 #: and the final runs (`autosnap status` estimates the time left from them).
 TRAININGS = (
-    ROUNDS * K
+    ROUNDS * (sum(RUNG_SIZES) if RUNG_EPOCHS else K)
     + (RANDOM_SLOTS - K if FINAL.random_search else 0)
     + len(FINAL.candidates) * len(FINAL.seeds) * (not TABLE)
 )
@@ -228,14 +242,37 @@ def final_targets():
 
 
 def round_children(round_):
+    """Round r's child tables (with rungs: every rung's, the last rung's last)."""
+    if RUNG_EPOCHS:
+        return [p for i in range(len(RUNG_EPOCHS)) for p in rung_children(round_, i)]
     return expand("results/round_{r}/children/{slot}.parquet", r=round_, slot=range(K))
 
 
+def rung_children(round_, rung):
+    return expand(
+        "results/round_{r}/rung_{i}/children/{slot}.parquet",
+        r=round_,
+        i=rung,
+        slot=range(RUNG_SIZES[rung]),
+    )
+
+
 def history_inputs(wildcards):
-    """Round r's history: round r-1's history plus round r's children."""
+    """Round r's history: round r-1's history plus round r's children (with rungs: its
+    proposals and every rung's children, by rung)."""
     r = int(wildcards.round)
-    previous = [f"results/round_{r - 1}/history.parquet"] if r > 0 else []
-    return previous + round_children(r)
+    inputs = {"previous": f"results/round_{r - 1}/history.parquet"} if r > 0 else {}
+    if not RUNG_EPOCHS:
+        return {**inputs, "children": round_children(r)}
+    inputs["proposals"] = f"results/round_{r}/proposals.parquet"
+    for i in range(len(RUNG_EPOCHS)):
+        inputs[f"rung_{i}"] = rung_children(r, i)
+    return inputs
+
+
+def promote_inputs(wildcards):
+    """The children of the rung before: those that compete to continue."""
+    return rung_children(int(wildcards.round), int(wildcards.rung) - 1)
 
 
 def fit_inputs(wildcards):
@@ -311,6 +348,8 @@ def report_outputs():
     from the config: the value model's only with a strategy that fits one and more than
     one round, the comparison with random search only with final.random_search."""
     names = [("progress", "Search"), ("blocks", "Search")]
+    if RUNG_EPOCHS:
+        names.append(("rungs", "Search"))
     if USES_MODEL and LAST > 0:
         names += [("predictor", "Search"), ("latent", "Search")]
     if FINAL.random_search:

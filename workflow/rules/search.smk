@@ -21,7 +21,7 @@ rule sample_initial:
 
 rule collect:
     input:
-        history_inputs,
+        unpack(history_inputs),
     output:
         "results/round_{round}/history.parquet",
     log:
@@ -31,8 +31,33 @@ rule collect:
     priority: SEARCH_PRIORITY
     conda:
         CONDA_ENV
+    params:
+        rungs=RUNG_EPOCHS,
     script:
         "../scripts/collect.py"
+
+
+# search.fidelity: which children of rung i - 1 continue to rung i (light, in the
+# Snakemake process, between the rungs' training jobs).
+if RUNG_EPOCHS:
+
+    rule promote:
+        input:
+            promote_inputs,
+        output:
+            "results/round_{round}/rung_{rung}/proposals.parquet",
+        log:
+            "results/logs/round_{round}/promote_{rung}.log",
+        wildcard_constraints:
+            rung=r"[1-9]\d*",
+        priority: SEARCH_PRIORITY
+        localrule: True
+        conda:
+            CONDA_ENV
+        params:
+            n=lambda wildcards: RUNG_SIZES[int(wildcards.rung)],
+        script:
+            "../scripts/promote.py"
 
 
 rule pretrain:

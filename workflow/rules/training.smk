@@ -6,18 +6,44 @@
 # BENCH_TOP_SETS) train with a seed of their own and score the test split too. Rerun
 # triggers (profiles/default): only the config sections a rule reads are its params, so
 # editing another section, a script or a docstring retrains nothing.
-TRAINING_SETS = [
+#
+# With search.fidelity each round trains in rungs: rung i's jobs (train_rung{i}_*) train
+# the children rule promote picked to that rung's epochs, continuing the cached
+# trainings of rung i - 1; each rung's jobs are a group of their own.
+ROUND_SETS = (
+    [
+        (
+            f"train_rung{i}",
+            f"round_{{round}}/rung_{i}",
+            "children_{round}" if i == 0 else f"rung{i}_{{round}}",
+            range(n),
+            config["train"],
+            False,
+            epochs,
+            "results/round_{round}/proposals.parquet"
+            if i == 0
+            else f"results/round_{{round}}/rung_{i}/proposals.parquet",
+        )
+        for i, (epochs, n) in enumerate(zip(RUNG_EPOCHS, RUNG_SIZES))
+    ]
+    if RUNG_EPOCHS
+    else [
+        (
+            "train_child",
+            "round_{round}",
+            "children_{round}",
+            # a table search looks its children up instead (rule look_up)
+            range(0 if TABLE else K),
+            config["train"],
+            False,
+            None,
+            "results/round_{round}/proposals.parquet",
+        )
+    ]
+)
+TRAINING_SETS = ROUND_SETS + [
     # rule name prefix, folder under results/ (and logs/, benchmarks/), group, slots,
-    # train section, also scored on test
-    (
-        "train_child",
-        "round_{round}",
-        "children_{round}",
-        # a table search looks its children up instead (rule look_up)
-        range(0 if TABLE else K),
-        config["train"],
-        False,
-    ),
+    # train section, also scored on test, epochs (None: the budget), proposals
     (
         "train_random",
         "random",
@@ -25,6 +51,8 @@ TRAINING_SETS = [
         range(K, RANDOM_SLOTS),
         config["train"],
         False,
+        None,
+        "results/random/proposals.parquet",
     ),
 ] + [
     (
@@ -35,6 +63,8 @@ TRAINING_SETS = [
         range(n),
         {**config["train"], "seed": seed},
         True,
+        None,
+        f"results/{folder}/proposals.parquet",
     )
     for prefix, sets in (
         ("train_bench", BENCH_SETS),
@@ -44,7 +74,7 @@ TRAINING_SETS = [
 ]
 
 
-for prefix, folder, group_name, slots, train, test in TRAINING_SETS:
+for prefix, folder, group_name, slots, train, test, until, proposals in TRAINING_SETS:
     for chunk_index, chunk_slots in enumerate(chunks(slots)):
 
         rule:
@@ -52,7 +82,7 @@ for prefix, folder, group_name, slots, train, test in TRAINING_SETS:
                 f"{prefix}_{chunk_index}"
             input:
                 DATA,
-                proposals=f"results/{folder}/proposals.parquet",
+                proposals=proposals,
             output:
                 expand(
                     f"results/{folder}/children/{{slot}}.parquet",
@@ -75,6 +105,7 @@ for prefix, folder, group_name, slots, train, test in TRAINING_SETS:
                 train=train,
                 max_len=SEARCH.max_len,
                 test=test,
+                until=until,
                 slots=chunk_slots,
                 cache=CHILD_CACHE,
                 data=data_folder,

@@ -16,6 +16,7 @@ stages.train_children(
     cache_dir=snakemake.params.cache,
     attempt=snakemake.resources.attempt,
     test=snakemake.params.test,
+    until=snakemake.params.until,
     threads=snakemake.threads,
     # a job that booked a GPU trains on it or fails: never on the CPU in silence
     device=job_device(snakemake.params.train.get("device", "auto"), snakemake.resources),
