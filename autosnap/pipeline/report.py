@@ -470,7 +470,8 @@ def section_rungs(rep: Report, history: pd.DataFrame) -> None:
         "Left: every child's validation error after each rung it reached; the best of a "
         "rung went on. Right: child-epochs trained per round, against a search that trains "
         "every child the whole budget. tau_with_last: how well a rung's values ranked the "
-        "children that reached the last rung (1: the same order); a low tau says early "
+        "children that reached the last rung, over all rounds (1: the same order); a low "
+        "tau says early "
         "stopping cannot be trusted on this task.",
         table,
     )

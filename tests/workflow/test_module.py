@@ -68,14 +68,20 @@ def test_own_images_resolve_from_the_users_working_directory(tmp_path):
 
 
 def test_a_smoke_search_with_rungs_runs_as_a_module(tmp_path):
-    """search.fidelity through the module: 2 children a round train 1 epoch, the better
-    one continues to the budget's 2."""
-    rungs = {"search": {"children": 2, "fidelity": {"rungs": [1, 2], "eta": 2}}}
+    """search.fidelity through the module, the whole run: 2 children a round train 1
+    epoch, the better one continues to the budget's 2; the final stage retrains the
+    last rung's best, and the report shows the rungs."""
+    rungs = {**SMALLER, "search": {"children": 2, "fidelity": {"rungs": [1, 2], "eta": 2}}}
     cwd, _ = user_folder(tmp_path, rungs)
-    target = "results/round_1/history.parquet"
-    jobs = planned(cwd, "--cores", "2", target)
+    jobs = planned(cwd)
     assert jobs["promote"] == 2 and jobs["train_rung1_0"] == 2, jobs
-    r = snakemake(cwd, "--cores", "2", target)
+    r = snakemake(cwd, "--cores", "2")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    history = pd.read_parquet(cwd / target)
+    history = pd.read_parquet(cwd / "results/round_1/history.parquet")
     assert sorted(history["rung"]) == [0, 0, 1, 1] and history["curve"].str.len().gt(0).all()
+    summary = pd.read_parquet(cwd / "results/final/summary.parquet").set_index("candidate")
+    top = history[history["rung"] == 1].sort_values("value", ascending=False)
+    assert summary.at["best1", "snap"] == top["snap"].iloc[0]
+    rung_table = pd.read_csv(cwd / "results/report/rungs.csv")
+    assert (cwd / "results/report/rungs.png").stat().st_size > 0
+    assert (rung_table["epochs_spent"].dropna() < rung_table["epochs_flat"].dropna()).all()

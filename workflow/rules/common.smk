@@ -38,13 +38,17 @@ if RUNG_EPOCHS:
 #: The auto-encoder pretrained once per grammar (value_model.pretrain_steps > 0).
 PRETRAINED = "results/value_model/pretrained.pt"
 # The random-search baseline has the search's budget of children (final.random_search);
-# its round 0 is the search's round 0, taken as trained, so it trains only the rest.
+# without rungs its round 0 is the search's round 0, taken as trained (RANDOM_OWN).
 RANDOM_SLOTS = ROUNDS * K
+#: The random search's own slots: with rungs the search's round 0 trained most children
+#: on a part of the budget, so the random search trains its round 0 too (the child cache
+#: takes the children of the search's last rung, trained the whole budget, as trained).
+RANDOM_OWN = range(0 if RUNG_EPOCHS else K, RANDOM_SLOTS)
 #: Trainings (or look-ups) of a whole run: the search's children, the random search's,
 #: and the final runs (`autosnap status` estimates the time left from them).
 TRAININGS = (
     ROUNDS * (sum(RUNG_SIZES) if RUNG_EPOCHS else K)
-    + (RANDOM_SLOTS - K if FINAL.random_search else 0)
+    + (len(RANDOM_OWN) if FINAL.random_search else 0)
     + len(FINAL.candidates) * len(FINAL.seeds) * (not TABLE)
 )
 # For --software-deployment-method conda (relative to the rule files); without that flag

@@ -20,8 +20,8 @@ rule random_proposals:
 
 rule random_history:
     input:
-        round_children(0),
-        expand("results/random/children/{slot}.parquet", slot=range(K, RANDOM_SLOTS)),
+        [] if RUNG_EPOCHS else round_children(0),
+        expand("results/random/children/{slot}.parquet", slot=RANDOM_OWN),
     output:
         "results/random/history.parquet",
     log:

@@ -20,9 +20,11 @@ ROUND_SETS = (
             config["train"],
             False,
             epochs,
-            "results/round_{round}/proposals.parquet"
-            if i == 0
-            else f"results/round_{{round}}/rung_{i}/proposals.parquet",
+            (
+                "results/round_{round}/proposals.parquet"
+                if i == 0
+                else f"results/round_{{round}}/rung_{i}/proposals.parquet"
+            ),
         )
         for i, (epochs, n) in enumerate(zip(RUNG_EPOCHS, RUNG_SIZES))
     ]
@@ -41,37 +43,41 @@ ROUND_SETS = (
         )
     ]
 )
-TRAINING_SETS = ROUND_SETS + [
-    # rule name prefix, folder under results/ (and logs/, benchmarks/), group, slots,
-    # train section, also scored on test, epochs (None: the budget), proposals
-    (
-        "train_random",
-        "random",
-        "children_random",
-        range(K, RANDOM_SLOTS),
-        config["train"],
-        False,
-        None,
-        "results/random/proposals.parquet",
-    ),
-] + [
-    (
-        f"{prefix}_{seed}",
-        folder,
-        # the top seeds wait for the table: a group of their own
-        prefix.replace("train", "children"),
-        range(n),
-        {**config["train"], "seed": seed},
-        True,
-        None,
-        f"results/{folder}/proposals.parquet",
-    )
-    for prefix, sets in (
-        ("train_bench", BENCH_SETS),
-        ("train_bench_top", BENCH_TOP_SETS),
-    )
-    for folder, seed, n in sets
-]
+TRAINING_SETS = (
+    ROUND_SETS
+    + [
+        # rule name prefix, folder under results/ (and logs/, benchmarks/), group, slots,
+        # train section, also scored on test, epochs (None: the budget), proposals
+        (
+            "train_random",
+            "random",
+            "children_random",
+            RANDOM_OWN,
+            config["train"],
+            False,
+            None,
+            "results/random/proposals.parquet",
+        ),
+    ]
+    + [
+        (
+            f"{prefix}_{seed}",
+            folder,
+            # the top seeds wait for the table: a group of their own
+            prefix.replace("train", "children"),
+            range(n),
+            {**config["train"], "seed": seed},
+            True,
+            None,
+            f"results/{folder}/proposals.parquet",
+        )
+        for prefix, sets in (
+            ("train_bench", BENCH_SETS),
+            ("train_bench_top", BENCH_TOP_SETS),
+        )
+        for folder, seed, n in sets
+    ]
+)
 
 
 for prefix, folder, group_name, slots, train, test, until, proposals in TRAINING_SETS:

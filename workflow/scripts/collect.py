@@ -4,12 +4,13 @@ from autosnap.pipeline import stages
 from autosnap.progress import log_to_file
 
 log_to_file(snakemake.log[0])
-if snakemake.params.rungs:
+rungs = getattr(snakemake.params, "rungs", [])  # the random search (random_history) has none
+if rungs:
     stages.collect_rungs(
         snakemake.input.get("previous"),
         snakemake.input.proposals,
-        [snakemake.input[f"rung_{i}"] for i in range(len(snakemake.params.rungs))],
-        snakemake.params.rungs,
+        [snakemake.input[f"rung_{i}"] for i in range(len(rungs))],
+        rungs,
         snakemake.output[0],
     )
 else:
