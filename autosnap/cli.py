@@ -469,6 +469,44 @@ def _add_collect(sub: argparse._SubParsersAction) -> None:
     col.set_defaults(func=cmd_collect)
 
 
+def cmd_measure(args: argparse.Namespace) -> int:
+    """Parameters, MACs and latency of SNAPs or baselines on this machine."""
+    import torch
+
+    from autosnap.training.config import train_config
+    from autosnap.training.device import describe_device, select_device
+    from autosnap.training.measure import architecture, measure
+
+    data, train = _sections(args.config, "data", "train")
+    patch = tuple(args.patch or (data or {}).get("patch") or (24, 46))
+    cfg = train_config(train, threads=args.threads or None)
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    device = select_device(args.device or cfg.device)
+    print(f"patch {patch[0]}x{patch[1]}, batch {args.batch}, {describe_device(device)}, "
+          f"median of {args.runs} forward passes after a warm-up")  # fmt: skip
+    print(f"{'network':>30} {'params':>9} {'MMACs':>8} {'latency':>10}")
+    for text in args.networks:
+        m = measure(architecture(text), patch, cfg, device, args.batch, args.runs)
+        print(f"{text:>30} {m['params']:>9,d} {m['macs'] / 1e6:>8.1f} {m['latency_ms']:>7.2f} ms")
+    return 0
+
+
+def _add_measure(sub: argparse._SubParsersAction) -> None:
+    """`measure`: what a network costs where it will run, before any training."""
+    me = sub.add_parser("measure", help="parameters and latency of SNAPs or baselines here")
+    me.add_argument("networks", nargs="+", help="SNAPs ('dup c3 c3 add') or baseline names "
+                    "(i3posnet, resnet)")  # fmt: skip
+    me.add_argument("--config", help="YAML config: data.patch and train's network size")
+    me.add_argument("--patch", type=int, nargs=2, metavar=("H", "W"),
+                    help="patch size (default: data.patch)")  # fmt: skip
+    me.add_argument("--device", help="cpu, cuda, cuda:N (default: train.device)")
+    me.add_argument("--batch", type=int, default=1, help="inputs per forward pass (default 1)")
+    me.add_argument("--runs", type=int, default=20, help="timed passes (default 20)")
+    me.add_argument("--threads", type=int, default=0, help="CPU threads (default: train.threads)")
+    me.set_defaults(func=cmd_measure)
+
+
 def _add_status(sub: argparse._SubParsersAction) -> None:
     """`status`: how a search stands."""
     st = sub.add_parser("status", help="how a search is doing (also while it runs)")
@@ -484,7 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"autosnap {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_add_snap, _add_data, _add_train, _add_fit, _add_propose, _add_export,
-                _add_predict, _add_collect, _add_status):  # fmt: skip
+                _add_predict, _add_collect, _add_status, _add_measure):  # fmt: skip
         add(sub)
     _add_examples(parser)
     return parser
@@ -506,6 +544,7 @@ EXAMPLES = {
     "--model results/round_0/value_model.pt --config config/smoke.yaml --out props.parquet",
     "collect": "autosnap collect results/round_0/children/*.parquet --out history.parquet",
     "status": "autosnap status results   (or: watch -n 10 autosnap status)",
+    "measure": "autosnap measure i3posnet 'dup c3 c3 add' --config config/config.yaml --device cpu",
     "export": "autosnap export results --out exported/",
     "predict": "autosnap predict results/export --images xrays/ --guesses guesses.csv "
     "--out poses.csv",

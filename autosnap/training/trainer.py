@@ -31,6 +31,7 @@ from autosnap.models.snapnet import count_macs, count_params
 from autosnap.progress import interactive, log
 from autosnap.tables import atomic_write
 from autosnap.training.config import TrainConfig
+from autosnap.training.measure import forward_ms
 
 
 class ChildFailure(Exception):
@@ -195,26 +196,6 @@ def predict_landmarks(
     return targets_to_landmarks(torch.cat(out).numpy(), h, w)
 
 
-@torch.inference_mode()
-def latency_ms(
-    model: nn.Module, shape: tuple[int, ...], device: torch.device, runs: int = 20
-) -> float:
-    """Median wall time of one forward pass at batch size 1 (after warm-up)."""
-    model.eval()
-    x = torch.zeros((1, *shape), device=device)
-    times = []
-    for i in range(runs + 3):
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        t = time.perf_counter()
-        model(x)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        if i >= 3:
-            times.append(time.perf_counter() - t)
-    return float(np.median(times) * 1000)
-
-
 def result_row(
     arch: Architecture | None,
     meta: dict | None,
@@ -295,7 +276,7 @@ def train_child(
             pred = predict_landmarks(model, split, cfg, device)
             err = pose_metrics(pred, split.landmarks, split.mm_per_px)["landmark_err_mm"]
             row.update({f"{name}_landmark_err_mm": err, f"{name}_value": value_of(err)})
-        row["latency_ms"] = latency_ms(model, train_split.shape, device)
+        row["latency_ms"] = forward_ms(model, train_split.shape, device)
         if resume_out is not None:
             state.save(resume_out)
     except ChildFailure as e:
