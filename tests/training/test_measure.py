@@ -28,6 +28,7 @@ def test_a_snap_and_a_baseline_are_measured_as_the_search_sizes_them():
         architecture("dup zz")
 
 
+@pytest.mark.slow
 def test_the_command_prints_one_line_per_network_and_refuses_a_bad_one():
     cmd = [AUTOSNAP, "measure", "i3posnet", "dup c3 c3 add", "--config",
            str(ROOT / "config/config.yaml"), "--device", "cpu", "--runs", "3"]  # fmt: skip

@@ -266,6 +266,7 @@ def test_a_training_stopped_and_continued_equals_one_straight_through(splits, tm
     assert again["value"] == straight["value"]
 
 
+@pytest.mark.slow
 def test_a_rung_is_cached_and_its_continuation_trains_only_the_epochs_after_it(
     data_dir, tmp_path, caplog
 ):
