@@ -84,10 +84,10 @@ def check_config(data: Any, source: str) -> None:
     """Raise ConfigError with one line naming `source` (the file or files), the key path,
     what was expected and, for a misspelt key, the nearest known one."""
     search = data.get("search") if isinstance(data, dict) else None
+    known = sorted(_node(_validator().schema, ["search"]).get("properties", {}))
     for key in search if isinstance(search, dict) else ():
         if f"search.{key}" in MOVED:
             raise ConfigError(f"{source}: search.{key}: {MOVED[f'search.{key}']}")
-        known = sorted(_node(_validator().schema, ["search"]).get("properties", {}))
         if key not in known and not isinstance(search[key], dict):  # not a plug-in's section
             raise ConfigError(f"{source}: search.{key}: unknown key ({_hint(key, known)})")
     check_against(data, source, _validator())

@@ -49,9 +49,6 @@ from autosnap.sim.fluoro import Geometry
 from autosnap.training.config import TrainConfig
 
 SCHEMA = Path(__file__).with_name("experiment.schema.yaml")
-#: search keys that come from the experiment (rounds, children), the search's seed and
-#: the table's grammar (max_len, min_len), not from a strategy
-EXPERIMENT_KEYS = ("rounds", "children", "seed", "max_len", "min_len")
 
 
 class ExperimentError(InputError):

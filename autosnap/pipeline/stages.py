@@ -30,6 +30,7 @@ from autosnap.search.predictors.value_model import (
     pretrain_value_model,
     pretrained,
 )
+from autosnap.search.proposals import EXTRA_COLUMNS
 from autosnap.space.snap import Snap
 from autosnap.tables import CHILD_COLUMNS, PROPOSAL_COLUMNS, read_table, write_table
 from autosnap.training.config import train_config
@@ -147,7 +148,7 @@ def promote(children: Sequence[str | Path], n: int, out: str | Path) -> pd.DataF
     """The next rung's proposals: the `n` best of a rung's children (fidelity.promote)."""
     rung = pd.concat([read_table(p, CHILD_COLUMNS) for p in children], ignore_index=True)
     picked = fidelity.promote(rung, n)
-    write_table(picked.reindex(columns=PROPOSAL_COLUMNS + ["parent", "step"]), out)
+    write_table(picked.reindex(columns=PROPOSAL_COLUMNS + EXTRA_COLUMNS), out)
     log.info("%s: %d of %d continue (values %s)", out, len(picked), len(rung),
              ", ".join(f"{v:.4f}" for v in picked["value"]))  # fmt: skip
     return picked

@@ -64,8 +64,9 @@ def propose_round(
     model = model if cls.needs_model else None
     rng = round_rng(cfg.seed, round_)
     seen = at_rung(history, cfg.children)  # with rungs: the values of one rung
-    props = cls(cfg.settings(name), cfg, grammar, model).propose(seen, k, rng)
-    props.add_random(k - len(props), rng, (cfg.min_len, min(cfg.max_len, grammar.max_len)))
+    strategy = cls(cfg.settings(name), cfg, grammar, model)
+    props = strategy.propose(seen, k, rng)
+    props.add_random(k - len(props), rng, strategy.lengths)
     df = table(props, round_)
     missing = df["predicted_value"].isna()
     if model is not None and missing.any():  # the model's view of every proposal
